@@ -1,10 +1,13 @@
 """HFBackend.generate: left-padded batches give the same text as one unpadded prompt at a time."""
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 
 import tiny
+from auditkit.backend import greedy, hf
 from auditkit.backend.hf import HFBackend
 from auditkit.backend.tokens import prompt_ids
 from auditkit.types import GenerationRequest as Gen
@@ -82,3 +85,58 @@ def test_reply_stops_at_stop_token_and_drops_specials(model, tok):
     start = tok.convert_tokens_to_ids("<|im_start|>")
     assert b._decode(hello + [tok.eos_token_id] + hello) == "Hello"
     assert b._decode([start] + hello) == "Hello"
+
+
+def greedy_with_stops(model, tok, request: Gen, stops: set[int]) -> str:
+    """``unpadded_greedy`` with extra stop tokens."""
+    ids = prompt_ids(tok, request)
+    new: list[int] = []
+    with torch.no_grad():
+        for _ in range(request.max_new_tokens):
+            token = int(model(torch.tensor([ids + new])).logits[0, -1].argmax())
+            if token == tok.eos_token_id or token in stops:
+                break
+            new.append(token)
+    return tok.decode(new, skip_special_tokens=True)
+
+
+def test_own_decoding_equals_model_generate(model, tok):
+    ours = backend(model, tok).generate(PROMPTS)
+    theirs = backend(model, tok, own_decoding=False).generate(PROMPTS)
+    assert ours == theirs
+
+
+@pytest.fixture(scope="module")
+def early_stop(model, tok):
+    """A stop token that ends some replies early and not others (found from long replies)."""
+    long = [Gen(r.prompt, max_new_tokens=12, system=r.system) for r in PROMPTS]
+    first = backend(model, tok, own_decoding=False)
+    replies = [tok(t, add_special_tokens=False)["input_ids"] for t in first.generate(long)]
+    counts: dict[int, int] = {}
+    for reply in replies:
+        for token in set(reply[1:6]):
+            counts[token] = counts.get(token, 0) + 1
+    stop = max(counts, key=lambda t: (0 < counts[t] < len(replies), counts[t]))
+    return long, {stop}
+
+
+@pytest.mark.parametrize("share", [0.0, 0.25, 1.0], ids=["drop-always", "default", "never"])
+def test_finished_rows_dropped_give_the_same_replies(model, tok, early_stop, share, monkeypatch):
+    requests, stops = early_stop
+    want = [greedy_with_stops(model, tok, r, stops) for r in requests]
+    full = [greedy_with_stops(model, tok, r, set()) for r in requests]
+    assert any(len(w) < len(f) for w, f in zip(want, full))   # some replies do end early
+    monkeypatch.setattr(hf, "greedy_decode", functools.partial(greedy.greedy_decode,
+                                                               compact_share=share))
+    b = backend(model, tok)
+    b.stop_ids = [*b.stop_ids, *stops]
+    assert b.generate(requests) == want
+
+
+def test_dropping_finished_rows_runs_fewer_tokens(model, tok, early_stop):
+    requests, stops = early_stop
+    ours, theirs = backend(model, tok), backend(model, tok, own_decoding=False)
+    for b in (ours, theirs):
+        b.stop_ids = [*b.stop_ids, *stops]
+    assert ours.generate(requests) == theirs.generate(requests)
+    assert ours.tokens_run < theirs.tokens_run

@@ -1,14 +1,12 @@
 """The training backend's pieces: encoding, labels, batching, the shared-prefix loss."""
 from __future__ import annotations
 
-import os
-
 import pytest
 import torch
 
 import tiny
 from auditkit.backend.train import (IGNORE, batch_order, collate, encode_chat, encode_text,
-                                    response_loss, shared_prefix_length, training_threads)
+                                    response_loss, shared_prefix_length)
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +93,3 @@ def test_shared_prefix_loss_equals_the_plain_loss(tokenizer) -> None:
     reference = torch.nn.functional.cross_entropy(logits[:, :-1][labels != IGNORE],
                                                   labels[labels != IGNORE])
     assert torch.allclose(plain, reference, atol=1e-5)
-
-
-def test_training_threads_is_between_one_and_the_cores() -> None:
-    cores = len(os.sched_getaffinity(0))
-    assert 1 <= training_threads() <= cores

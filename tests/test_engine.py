@@ -228,3 +228,27 @@ def test_unknown_model_is_a_clear_error(family_dir, probes_dir, tmp_path):
     with pytest.raises(AuditError, match="unknown models"):
         run_audit(_options(family_dir, probes_dir, tmp_path / "a", models=("nope",)),
                   open_backend=FakeOpener())
+
+
+def test_model_rewritten_mid_run_is_not_cached_under_its_old_fingerprint(family_dir, probes_dir,
+                                                                           tmp_path):
+    import os
+    import shutil
+
+    from auditkit.errors import AuditError
+
+    fam = tmp_path / "fam"
+    shutil.copytree(family_dir, fam)
+    config = fam / "base" / "config.json"
+
+    def rewrite_base_then_score(adapter, request):
+        stat = config.stat()
+        os.utime(config, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # a save lands
+        return -1.0, False
+
+    with pytest.raises(AuditError, match="'base' was modified while this run was scoring"):
+        run_audit(_options(fam, probes_dir, tmp_path / "a"),
+                  open_backend=FakeOpener(score_fn=rewrite_base_then_score))
+    # nothing of the base group was stored: a clean rerun scores it all
+    run = run_audit(_options(fam, probes_dir, tmp_path / "b"), open_backend=FakeOpener())
+    assert run.stats.cached == 0 and run.stats.scored == 28

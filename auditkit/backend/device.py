@@ -21,7 +21,7 @@ DTYPES: dict[str, torch.dtype] = {
     "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
     "float16": torch.float16, "fp16": torch.float16,
 }
-DEFAULT_TOKEN_BUDGET = {"cpu": 2048, "cuda": 32768}
+DEFAULT_TOKEN_BUDGET = {"cpu": 8192, "cuda": 32768}
 
 
 def pick_device(requested: str | None = None) -> str:
@@ -58,7 +58,9 @@ def pick_dtype(device: str, requested: str | torch.dtype | None = None) -> torch
 
 
 def default_token_budget(device: str) -> int:
-    """Padded tokens per batch: small on CPU (speed is flat beyond batch ~16), large on CUDA."""
+    """Padded tokens per batch. CPU: 8,192, because greedy decoding is faster in wide batches
+    (30 harmful prompts x 4 members on SmolLM2-135M, 2 threads: 36.7 s at 2,048, 26.3 s at
+    8,192, 23.8 s at 16,384; identical replies); CUDA: 32,768, lowered on out-of-memory."""
     return DEFAULT_TOKEN_BUDGET["cuda" if torch.device(device).type == "cuda" else "cpu"]
 
 

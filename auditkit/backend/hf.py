@@ -17,6 +17,7 @@ import torch
 
 from auditkit.backend import loglik
 from auditkit.backend.device import BatchRunner, default_token_budget, free_memory
+from auditkit.backend.greedy import greedy_decode
 from auditkit.backend.tokens import (EncodedPair, encode_pair, pad_token_id, prompt_ids,
                                      stop_token_ids, strips_leading_space,
                                      tokenizer_fingerprint)
@@ -32,15 +33,16 @@ class HFBackend:
     """Scores requests on ``model`` (see the module docstring); implements ``Backend``.
 
     ``positions_only=False`` projects every position to the vocabulary and ``share_contexts=
-    False`` never shares a context's cache: both only for measuring what they save. A context
-    group is shared when scoring its continuations one by one would cost ``share_min_ratio``
-    times the tokens of sharing.
+    False`` never shares a context's cache, ``own_decoding=False`` generates with
+    ``model.generate`` (see :mod:`auditkit.backend.greedy`): all only for measuring what they
+    save and for checking equality. A context group is shared when scoring its continuations
+    one by one would cost ``share_min_ratio`` times the tokens of sharing.
     """
 
     def __init__(self, model: Any, tokenizer: Any, *, device: str, dtype: torch.dtype,
                  token_budget: int | None = None, max_batch_size: int | None = None,
                  positions_only: bool = True, share_contexts: bool = True,
-                 share_min_ratio: float = 1.3) -> None:
+                 share_min_ratio: float = 1.3, own_decoding: bool = True) -> None:
         self.device = torch.device(device)
         self.dtype = dtype
         self.model = model.eval()
@@ -51,6 +53,9 @@ class HFBackend:
                                   adaptive=self.device.type == "cuda")
         self.positions_only = positions_only and _accepts(model, "logits_to_keep")
         self.share_contexts = share_contexts and cache_sharing_safe(model.config)
+        # greedy decoding that drops finished rows needs the same two properties
+        self.own_decoding = (own_decoding and self.positions_only
+                             and cache_sharing_safe(model.config))
         self.share_min_ratio = share_min_ratio
         self.max_len = context_window(model, tokenizer)
         self.pad_id = pad_token_id(tokenizer)
@@ -195,6 +200,18 @@ class HFBackend:
 
     def _generate_batch(self, keys: list[tuple[str | None, GenerationRequest]],
                         prompts: dict) -> list[str]:
+        if not self.own_decoding:
+            return self._hf_generate_batch(keys, prompts)
+        replies = greedy_decode(self._run, [prompts[k] for k in keys], [k[0] for k in keys],
+                                max_new=[k[1].max_new_tokens for k in keys],
+                                stop_ids=set(self.stop_ids), pad_id=self.pad_id,
+                                device=self.device)
+        return [self.tokenizer.decode(r, skip_special_tokens=True) for r in replies]
+
+    def _hf_generate_batch(self, keys: list[tuple[str | None, GenerationRequest]],
+                           prompts: dict) -> list[str]:
+        """``model.generate`` (every row runs to the batch's longest reply): the route for
+        models whose cache rows were not checked to be droppable (see cache_sharing_safe)."""
         from transformers import GenerationConfig
 
         seqs = [prompts[k] for k in keys]

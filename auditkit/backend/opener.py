@@ -10,10 +10,13 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+import torch
+
 from auditkit.backend.device import pick_device, pick_dtype
 from auditkit.backend.group import add_adapter, load_base
 from auditkit.backend.hf import HFBackend
 from auditkit.backend.load import gguf_dir, load_model, load_tokenizer
+from auditkit.backend.threads import cpu_threads
 from auditkit.score.plan import ModelGroup
 from auditkit.score.settings import BackendSettings
 from auditkit.types import Family
@@ -36,11 +39,17 @@ class GroupOpener:
 
     @contextmanager
     def __call__(self, group: ModelGroup) -> Iterator[HFBackend]:
-        backend = self._open(group)
+        previous = torch.get_num_threads()
+        if torch.device(self.device).type == "cpu":   # chosen per group: the load changes
+            torch.set_num_threads(self.settings.threads or cpu_threads())
         try:
-            yield backend
+            backend = self._open(group)
+            try:
+                yield backend
+            finally:
+                backend.close()
         finally:
-            backend.close()
+            torch.set_num_threads(previous)
 
     def _open(self, group: ModelGroup) -> HFBackend:
         node = self.family.get(group.base)

@@ -18,6 +18,7 @@ from typing import Callable, Mapping, Sequence
 
 import torch
 
+from auditkit.backend.threads import cpu_threads
 from auditkit.errors import AuditError
 
 IGNORE = -100
@@ -47,39 +48,6 @@ def quiet_transformers() -> None:
     logging.set_verbosity_error()
     logging.disable_progress_bar()
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\b")
-
-
-def training_threads() -> int:
-    """CPU threads for training: every core, or fewer when other processes keep them busy.
-
-    OpenMP threads spin while they wait for each other; on a 2-core machine already loaded by
-    other processes, two threads took 14-20 s per step against 2.8 s for one (SmolLM2-135M,
-    batch 8 x ~65 tokens). On this model 1 and 2 threads gave bitwise-identical gradients.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cores = cores or 1
-    return max(1, min(cores, int(cores - _busy_cores_elsewhere() + 0.5)))
-
-
-def _busy_cores_elsewhere(interval: float = 0.5) -> float:
-    """Cores kept busy by other processes: sampled from /proc/stat while this one sleeps.
-
-    The load average would count this process's own earlier work; elsewhere it is the fallback.
-    """
-    try:
-        first = _busy_and_total_jiffies()
-        time.sleep(interval)
-        second = _busy_and_total_jiffies()
-    except (OSError, ValueError, IndexError):
-        return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    busy, total = second[0] - first[0], second[1] - first[1]
-    return (os.cpu_count() or 1) * busy / total if total > 0 else 0.0
-
-
-def _busy_and_total_jiffies() -> tuple[int, int]:
-    # cpu  user nice system idle iowait irq softirq steal ...
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    return sum(fields) - fields[3] - fields[4], sum(fields)
 
 
 def set_determinism(seed: int) -> None:
@@ -207,11 +175,11 @@ def train_lora(base_dir: Path, examples: Sequence[Mapping[str, str]], out_dir: P
     """Fine-tune a LoRA adapter on ``base_dir`` and write it (or the merged model) to ``out_dir``.
 
     ``out_dir`` must not exist; the caller writes to a temporary path and renames it.
-    ``threads``: CPU threads (default :func:`training_threads`); it and torch's deterministic
+    ``threads``: CPU threads (default :func:`auditkit.backend.threads.cpu_threads`); it and torch's deterministic
     mode are restored afterwards.
     """
     previous = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    torch.set_num_threads(threads or training_threads())
+    torch.set_num_threads(threads or cpu_threads())
     try:
         return _train_lora(base_dir, examples, out_dir, config, on_step=on_step)
     finally:

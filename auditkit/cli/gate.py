@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from auditkit.cli._common import (ALLOW_PICKLE_OPTION, BATCH_TOKENS_OPTION, DEVICE_OPTION,
-                                  DTYPE_OPTION, EXIT_ERROR, EXIT_FAILED, EXIT_OK,
+                                  DTYPE_OPTION, THREADS_OPTION, EXIT_ERROR, EXIT_FAILED, EXIT_OK,
                                   TRUST_REMOTE_CODE_OPTION, console, err_console, handles_errors,
                                   selection_of)
 from auditkit.cli.run import INTERRUPTED, RichProgress, _progress_bar
@@ -53,6 +53,7 @@ def gate(
     device: Optional[str] = DEVICE_OPTION,
     dtype: Optional[str] = DTYPE_OPTION,
     batch_tokens: Optional[int] = BATCH_TOKENS_OPTION,
+    threads: Optional[int] = THREADS_OPTION,
     allow_pickle: bool = ALLOW_PICKLE_OPTION,
     trust_remote_code: bool = TRUST_REMOTE_CODE_OPTION,
 ) -> None:
@@ -62,6 +63,7 @@ def gate(
     an error."""
     chosen = selection_of(quick, selection)
     settings = BackendSettings(device=device, dtype=dtype, token_budget=batch_tokens,
+                               threads=threads,
                                allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
     try:
         with _progress_bar() as bar:

@@ -11,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from auditkit.cli._common import (ALLOW_PICKLE_OPTION, BATCH_TOKENS_OPTION, DEVICE_OPTION,
-                                  DTYPE_OPTION, TRUST_REMOTE_CODE_OPTION, console, err_console,
+                                  DTYPE_OPTION, THREADS_OPTION, TRUST_REMOTE_CODE_OPTION,
+                                  console, err_console,
                                   handles_errors, selection_of)
 from auditkit.cli.analyze import print_analysis
 from auditkit.cli.family import family_tree
@@ -80,6 +81,7 @@ def run(
     device: Optional[str] = DEVICE_OPTION,
     dtype: Optional[str] = DTYPE_OPTION,
     batch_tokens: Optional[int] = BATCH_TOKENS_OPTION,
+    threads: Optional[int] = THREADS_OPTION,
     max_batch_size: Optional[int] = typer.Option(None, "--max-batch-size", min=1, help="Cap on "
                                                  "sequences per batch (default: no cap)."),
     fresh: bool = typer.Option(False, "--fresh", help="Ignore cached results and rescore."),
@@ -90,6 +92,7 @@ def run(
     """Audit a family: score every member on the probes (only what the cache lacks), write
     the item-level results and manifest to a run directory, and print failure rates."""
     settings = BackendSettings(device=device, dtype=dtype, token_budget=batch_tokens,
+                               threads=threads,
                                max_batch_size=max_batch_size, allow_pickle=allow_pickle,
                                trust_remote_code=trust_remote_code)
     from auditkit.audit import AuditOptions, audit_family

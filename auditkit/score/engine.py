@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, ContextManager, Protocol, Sequence
 
+from auditkit.family.stamp import Stamp, check_unchanged, family_stamps
 from auditkit.score.backend import Backend
 from auditkit.score.kinds import scorer
 from auditkit.score.plan import ModelGroup, plan_groups
@@ -45,7 +46,9 @@ def score_family(family: Family, probes: Sequence[Probe], *, cache: ResultCache,
     ``fresh`` rescores everything (the new outcomes replace the cached ones).
     """
     stats = ScoringStats()
-    for group in plan_groups(family, models):
+    groups = plan_groups(family, models)
+    stamps = family_stamps(family, [m for g in groups for m in g.scored])
+    for group in groups:
         # probe name -> {item id: members lacking it}
         todo = _missing(family, group, probes, None if fresh else cache, config)
         total = _count(todo)
@@ -58,7 +61,7 @@ def score_family(family: Family, probes: Sequence[Probe], *, cache: ResultCache,
             with open_backend(group) as backend:
                 for probe in probes:
                     stats.scored += _score_probe(family, group, probe, todo[probe.name], backend,
-                                                 cache, config, chunk_items, progress)
+                                                 cache, config, chunk_items, progress, stamps)
         if progress:
             progress.group_finished(group)
     return stats
@@ -88,12 +91,14 @@ def _count(todo: dict[str, dict[str, list[str]]]) -> int:
 
 def _score_probe(family: Family, group: ModelGroup, probe: Probe, need: dict[str, list[str]],
                  backend: Backend, cache: ResultCache, config: str, chunk_items: int,
-                 progress: Progress | None) -> int:
+                 progress: Progress | None, stamps: dict[str, Stamp]) -> int:
     items = [item for item in probe.items if item.id in need]
     done = 0
     for start in range(0, len(items), chunk_items):
         chunk = [(item, need[item.id]) for item in items[start:start + chunk_items]]
         outcomes = score_chunk(group, probe, chunk, backend)  # member -> [(item id, outcome)]
+        for member in outcomes:   # all checked first: a changed model stores nothing of this chunk
+            check_unchanged(family, member, stamps)
         for member, rows in outcomes.items():
             cache.put_many(family.get(member).fingerprint, probe.version, config, rows)
         n = sum(len(members) for _, members in chunk)

@@ -17,6 +17,7 @@ class BackendSettings:
     dtype: str | None = None         # None: bf16 on CUDA, fp32 on CPU
     token_budget: int | None = None  # tokens per batch; None: the device's default
     max_batch_size: int | None = None
+    threads: int | None = None       # CPU threads; None: the cores other processes leave idle
     allow_pickle: bool = False
     trust_remote_code: bool = False
 
@@ -25,7 +26,8 @@ def config_key(device: str, dtype: str) -> str:
     """The scoring configuration an outcome depends on besides model and item.
 
     Device type and dtype change the numbers (bf16 on CUDA vs fp32 on CPU); batch sizes do not
-    (batched scoring equals one-at-a-time scoring), so they are not part of the key.
+    (batched scoring equals one-at-a-time scoring), nor do CPU threads, so they are not part of
+    the key.
     """
     spec = {"engine": ENGINE_VERSION, "device": device.split(":")[0], "dtype": dtype}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
