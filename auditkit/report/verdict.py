@@ -58,7 +58,7 @@ def _regressions(edges: pd.DataFrame, rule: ShipRule) -> list[tuple[str, str]]:
     probe = edges[edges["level"] == "probe"]
     worse = probe[(probe["mcnemar_p_holm"] < rule.alpha) & (probe["n01"] > probe["n10"])]
     return [(r.child, f"regresses against {r.parent} on {r.scope}: {pct(r.parent_rate)} -> "
-                      f"{pct(r.child_rate)} (McNemar p = {pval(r.mcnemar_p)}, Holm "
+                      f"{pct(r.child_rate)} (McNemar p {pval(r.mcnemar_p)}, Holm "
                       f"{pval(r.mcnemar_p_holm)})") for r in worse.itertuples()]
 
 
