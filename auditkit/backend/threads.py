@@ -13,12 +13,16 @@ from pathlib import Path
 
 
 def cpu_threads() -> int:
-    """Every core, or fewer when other processes keep them busy (at least one).
+    """``OMP_NUM_THREADS`` when set; else every core, or fewer when other processes keep them
+    busy (at least one).
 
     Training the demo adapters on the loaded machine: 14-20 s per step with 2 threads against
     2.8 s with 1 (SmolLM2-135M, batch 8 x ~65 tokens); 1 and 2 threads gave bitwise-identical
     gradients, and scoring gives identical outcomes, so the count is not part of any result key.
     """
+    asked = os.environ.get("OMP_NUM_THREADS", "")
+    if asked.isdigit() and int(asked) > 0:
+        return int(asked)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cores = cores or 1
     return max(1, min(cores, int(cores - _busy_cores_elsewhere() + 0.5)))

@@ -46,7 +46,8 @@ DTYPE_OPTION = typer.Option(None, "--dtype", help="float32, bfloat16 or float16 
 BATCH_TOKENS_OPTION = typer.Option(None, "--batch-tokens", min=16, help="Token budget per "
                                    "batch (default: the device's).")
 THREADS_OPTION = typer.Option(None, "--threads", min=1, help="CPU threads for torch "
-                              "(default: the cores other processes leave idle, at least 1).")
+                              "(default: OMP_NUM_THREADS if set, else the cores other "
+                              "processes leave idle).")
 ALLOW_PICKLE_OPTION = typer.Option(False, "--allow-pickle", help="Allow pickle weight files "
                                    "(*.bin, *.pt); they can run code when loaded.")
 TRUST_REMOTE_CODE_OPTION = typer.Option(False, "--trust-remote-code", help="Allow model code "

@@ -17,7 +17,7 @@ class BackendSettings:
     dtype: str | None = None         # None: bf16 on CUDA, fp32 on CPU
     token_budget: int | None = None  # tokens per batch; None: the device's default
     max_batch_size: int | None = None
-    threads: int | None = None       # CPU threads; None: the cores other processes leave idle
+    threads: int | None = None       # CPU threads; None: OMP_NUM_THREADS, else the idle cores
     allow_pickle: bool = False
     trust_remote_code: bool = False
 
