@@ -61,8 +61,9 @@ def main() -> None:
         out = getattr(backend, args.kind)(requests, adapters=adapters)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     text = "\n".join(o if isinstance(o, str) else f"{o[0]:.4f} {o[1]}" for o in out)
+    runner = backend.gen_runner if args.kind == "generate" else backend.runner
     print(f"group {group.label}: {args.kind}, {len(requests)} requests, budget "
-          f"{backend.runner.token_budget}, own decoding {backend.own_decoding}: wall {wall:.1f} s, "
+          f"{runner.token_budget}, own decoding {backend.own_decoding}: wall {wall:.1f} s, "
           f"CPU {cpu:.1f} s, tokens {backend.tokens_run}, "
           f"outputs {hashlib.sha256(text.encode()).hexdigest()[:12]}")
 

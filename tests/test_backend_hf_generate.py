@@ -140,3 +140,10 @@ def test_dropping_finished_rows_runs_fewer_tokens(model, tok, early_stop):
         b.stop_ids = [*b.stop_ids, *stops]
     assert ours.generate(requests) == theirs.generate(requests)
     assert ours.tokens_run < theirs.tokens_run
+
+
+def test_budgets_default_per_request_type_and_one_option_sets_both(model, tok):
+    default = backend(model, tok)
+    assert (default.runner.token_budget, default.gen_runner.token_budget) == (2048, 8192)
+    given = backend(model, tok, token_budget=100)
+    assert (given.runner.token_budget, given.gen_runner.token_budget) == (100, 100)

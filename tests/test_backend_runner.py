@@ -88,3 +88,11 @@ def test_oom_with_one_sequence_is_reported():
     fn, _ = recorder(fail_above=0)
     with pytest.raises(AuditError, match="single sequence of 7 tokens"):
         BatchRunner(token_budget=100, adaptive=True).run([7, 7], fn)
+
+
+def test_default_budgets_per_device_and_request_type():
+    from auditkit.backend.device import default_token_budget
+
+    assert default_token_budget("cpu") == 2048
+    assert default_token_budget("cpu", "generate") == 8192
+    assert default_token_budget("cuda:0", "generate") == default_token_budget("cuda") == 32768

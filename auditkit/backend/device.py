@@ -21,7 +21,7 @@ DTYPES: dict[str, torch.dtype] = {
     "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
     "float16": torch.float16, "fp16": torch.float16,
 }
-DEFAULT_TOKEN_BUDGET = {"cpu": 8192, "cuda": 32768}
+DEFAULT_TOKEN_BUDGET = {"cpu": 2048, "cpu-generate": 8192, "cuda": 32768}
 
 
 def pick_device(requested: str | None = None) -> str:
@@ -57,11 +57,18 @@ def pick_dtype(device: str, requested: str | torch.dtype | None = None) -> torch
     return torch.float32
 
 
-def default_token_budget(device: str) -> int:
-    """Padded tokens per batch. CPU: 8,192, because greedy decoding is faster in wide batches
-    (30 harmful prompts x 4 members on SmolLM2-135M, 2 threads: 36.7 s at 2,048, 26.3 s at
-    8,192, 23.8 s at 16,384; identical replies); CUDA: 32,768, lowered on out-of-memory."""
-    return DEFAULT_TOKEN_BUDGET["cuda" if torch.device(device).type == "cuda" else "cpu"]
+def default_token_budget(device: str, kind: str = "loglikelihood") -> int:
+    """Padded tokens per batch for ``kind`` ("loglikelihood" or "generate").
+
+    CPU, log-likelihood: 2,048 (17 bias probes x 4 members, 1 thread: 123.2 s at 1,024, 115.9 s
+    at 2,048, 116.6 s at 4,096, 122.6 s at 8,192: wider batches pad more). CPU, generation:
+    8,192, because each decoding step is a matmul as wide as the batch (30 prompts x 4 members,
+    2 threads: 36.7 s at 2,048, 26.3 s at 8,192; identical replies). CUDA: 32,768, lowered on
+    out-of-memory.
+    """
+    if torch.device(device).type == "cuda":
+        return DEFAULT_TOKEN_BUDGET["cuda"]
+    return DEFAULT_TOKEN_BUDGET["cpu-generate" if kind == "generate" else "cpu"]
 
 
 def length_bucket(length: int) -> int:

@@ -48,9 +48,11 @@ class HFBackend:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.adapter_names: tuple[str, ...] = peft_adapter_names(model)
-        self.runner = BatchRunner(token_budget=token_budget or default_token_budget(device),
-                                  max_batch_size=max_batch_size,
-                                  adaptive=self.device.type == "cuda")
+        # one runner per request type: their budgets differ on CPU, their memory on CUDA
+        self.runner, self.gen_runner = (
+            BatchRunner(token_budget=token_budget or default_token_budget(device, kind),
+                        max_batch_size=max_batch_size, adaptive=self.device.type == "cuda")
+            for kind in ("loglikelihood", "generate"))
         self.positions_only = positions_only and _accepts(model, "logits_to_keep")
         self.share_contexts = share_contexts and cache_sharing_safe(model.config)
         # greedy decoding that drops finished rows needs the same two properties
@@ -188,7 +190,7 @@ class HFBackend:
         todo.sort(key=lambda k: (-(len(prompts[k]) + k[1].max_new_tokens), -len(prompts[k])))
         lengths = [len(prompts[k]) + k[1].max_new_tokens for k in todo]
         with torch.inference_mode():
-            texts = self.runner.run(lengths, lambda batch: self._generate_batch(
+            texts = self.gen_runner.run(lengths, lambda batch: self._generate_batch(
                 [todo[j] for j in batch], prompts))
         by_key = dict(zip(todo, texts))
         return [by_key.get(k, "") for k in keys]
