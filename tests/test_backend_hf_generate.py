@@ -36,14 +36,15 @@ def backend(model, tok, **options) -> HFBackend:
     return HFBackend(model, tok, device="cpu", dtype=torch.float32, **options)
 
 
-def unpadded_greedy(model, tok, request: Gen) -> str:
-    """The reference: a hand-written greedy loop over one prompt, no padding, no generate()."""
+def unpadded_greedy(model, tok, request: Gen, stops: frozenset[int] = frozenset()) -> str:
+    """The reference: a hand-written greedy loop over one prompt, no padding, no generate();
+    ``stops`` are stop tokens besides EOS."""
     ids = prompt_ids(tok, request)
     new: list[int] = []
     with torch.no_grad():
         for _ in range(request.max_new_tokens):
             token = int(model(torch.tensor([ids + new])).logits[0, -1].argmax())
-            if token == tok.eos_token_id:
+            if token == tok.eos_token_id or token in stops:
                 break
             new.append(token)
     return tok.decode(new, skip_special_tokens=True)
@@ -87,19 +88,6 @@ def test_reply_stops_at_stop_token_and_drops_specials(model, tok):
     assert b._decode([start] + hello) == "Hello"
 
 
-def greedy_with_stops(model, tok, request: Gen, stops: set[int]) -> str:
-    """``unpadded_greedy`` with extra stop tokens."""
-    ids = prompt_ids(tok, request)
-    new: list[int] = []
-    with torch.no_grad():
-        for _ in range(request.max_new_tokens):
-            token = int(model(torch.tensor([ids + new])).logits[0, -1].argmax())
-            if token == tok.eos_token_id or token in stops:
-                break
-            new.append(token)
-    return tok.decode(new, skip_special_tokens=True)
-
-
 def test_own_decoding_equals_model_generate(model, tok):
     ours = backend(model, tok).generate(PROMPTS)
     theirs = backend(model, tok, own_decoding=False).generate(PROMPTS)
@@ -123,8 +111,8 @@ def early_stop(model, tok):
 @pytest.mark.parametrize("share", [0.0, 0.25, 1.0], ids=["drop-always", "default", "never"])
 def test_finished_rows_dropped_give_the_same_replies(model, tok, early_stop, share, monkeypatch):
     requests, stops = early_stop
-    want = [greedy_with_stops(model, tok, r, stops) for r in requests]
-    full = [greedy_with_stops(model, tok, r, set()) for r in requests]
+    want = [unpadded_greedy(model, tok, r, frozenset(stops)) for r in requests]
+    full = [unpadded_greedy(model, tok, r) for r in requests]
     assert any(len(w) < len(f) for w, f in zip(want, full))   # some replies do end early
     monkeypatch.setattr(hf, "greedy_decode", functools.partial(greedy.greedy_decode,
                                                                compact_share=share))
