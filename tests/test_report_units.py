@@ -30,6 +30,8 @@ def test_number_formats():
                                                                           "28% [19, 41]")
     assert num_ci(3.21, 2.514, 4.09) == "3.21 [2.5, 4.1]" and num_ci(3.0, None, 4) == "3"
     assert (pval(0.0004), pval(0.0312), pval(1.0)) == ("< 0.001", "0.031", "1")
+    # a tiny negative number rounds to 0, not -0; real negatives keep their sign
+    assert (num(-1e-17), pct(-1e-9), num(-0.25), pct(-0.25)) == ("0", "0%", "-0.25", "-25%")
 
 
 def test_lineage_order_is_depth_first_with_subtrees_together():

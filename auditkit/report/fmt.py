@@ -25,12 +25,19 @@ def num(x: Any, digits: int = 3) -> str:
     if abs(x) >= 10 ** digits:
         return f"{x:,.0f}"
     text = f"{x:.{digits}g}"
-    return f"{float(text):,.0f}" if "e" in text else text
+    return _unsigned_zero(f"{float(text):,.0f}" if "e" in text else text)
+
+
+def _unsigned_zero(text: str) -> str:
+    """'-0' (a tiny negative number rounded) is written '0'."""
+    if text.startswith("-") and float(text.rstrip("%").replace(",", "")) == 0:
+        return text[1:]
+    return text
 
 
 def pct(x: Any, decimals: int = 0) -> str:
     """A share as a percentage: 0.283 -> '28%'."""
-    return DASH if missing(x) else f"{100 * float(x):.{decimals}f}%"
+    return DASH if missing(x) else _unsigned_zero(f"{100 * float(x):.{decimals}f}%")
 
 
 def pct_ci(x: Any, lo: Any, hi: Any) -> str:
