@@ -131,7 +131,7 @@ def run_manifest(family: Family, probes: Sequence[Probe], options: AuditOptions,
         "selection": options.selection, "device": device, "dtype": dtype, "seed": options.seed,
         "config": config, "timings": {k: round(v, 3) for k, v in timings.items()},
         "scoring": {"scored": stats.scored, "cached": stats.cached,
-                    "groups_loaded": stats.groups_loaded},
+                    "groups_loaded": stats.groups_loaded, "groups": stats.group_timings},
     }
 
 

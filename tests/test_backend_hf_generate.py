@@ -133,5 +133,6 @@ def test_dropping_finished_rows_runs_fewer_tokens(model, tok, early_stop):
 def test_budgets_default_per_request_type_and_one_option_sets_both(model, tok):
     default = backend(model, tok)
     assert (default.runner.token_budget, default.gen_runner.token_budget) == (2048, 8192)
+    assert default.threads == torch.get_num_threads()        # recorded in the run's manifest
     given = backend(model, tok, token_budget=100)
     assert (given.runner.token_budget, given.gen_runner.token_budget) == (100, 100)

@@ -135,6 +135,10 @@ def test_run_scores_every_model_item_and_writes_run_dir(family_dir, probes_dir, 
     assert {p["name"] for p in manifest["probes"]} == {"t.pairs", "t.choice", "t.gen"}
     # one load per group; adapters and base share calls (mixed-adapter batches)
     assert len(opener.backends) == 2
+    groups = manifest["scoring"]["groups"]
+    assert [(g["group"], g["scored"], g["threads"]) for g in groups] == [("base", 14, None),
+                                                                          ("ft", 14, None)]
+    assert all(g["seconds"] >= 0 for g in groups)
     adapters_seen = {a for b in opener.backends for c in b.calls for a in c.adapters}
     assert adapters_seen == {None, "adapter_0"}
 

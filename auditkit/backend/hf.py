@@ -63,6 +63,7 @@ class HFBackend:
         self.pad_id = pad_token_id(tokenizer)
         self.stop_ids = stop_token_ids(tokenizer, getattr(model, "generation_config", None))
         self.strip_space = strips_leading_space(tokenizer)
+        self.threads = torch.get_num_threads() if self.device.type == "cpu" else None
         self.tokens_run = 0                       # input tokens sent through the model (padding included)
         self._tokenizer_id: str | None = None
 

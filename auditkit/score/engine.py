@@ -8,6 +8,7 @@ before the next chunk starts, so an interrupted run loses at most the chunk in f
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable, ContextManager, Protocol, Sequence
 
@@ -35,6 +36,8 @@ class ScoringStats:
     scored: int = 0
     cached: int = 0
     groups_loaded: list[str] = field(default_factory=list)
+    # per loaded group: base, outcomes scored, seconds (loading included), CPU threads if known
+    group_timings: list[dict] = field(default_factory=list)
 
 
 def score_family(family: Family, probes: Sequence[Probe], *, cache: ResultCache,
@@ -58,10 +61,14 @@ def score_family(family: Family, probes: Sequence[Probe], *, cache: ResultCache,
             progress.group_started(group, total, cached)
         if total:
             stats.groups_loaded.append(group.base)
+            started = time.perf_counter()
             with open_backend(group) as backend:
                 for probe in probes:
                     stats.scored += _score_probe(family, group, probe, todo[probe.name], backend,
                                                  cache, config, chunk_items, progress, stamps)
+            stats.group_timings.append({"group": group.base, "scored": total,
+                                        "seconds": round(time.perf_counter() - started, 3),
+                                        "threads": getattr(backend, "threads", None)})
         if progress:
             progress.group_finished(group)
     return stats
