@@ -123,8 +123,7 @@ def run_manifest(family: Family, probes: Sequence[Probe], options: AuditOptions,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "family": {"name": family.name, "root": str(family.root)},
         "probes_path": str(options.probes_dir.resolve()) if options.probes_dir else None,
-        "models": [_model_entry(m) for m in family.models
-                   if not options.models or m.name in options.models],
+        "models": _model_entries(family, options.models),
         "probes": [{"name": p.name, "version": p.version, "kind": p.kind,
                     "category": p.category, "dimension": p.dimension, "n_items": len(p.items)}
                    for p in probes],
@@ -135,8 +134,22 @@ def run_manifest(family: Family, probes: Sequence[Probe], options: AuditOptions,
     }
 
 
-def _model_entry(node) -> dict:
-    return {"name": node.name, "parent": node.parent, "kind": node.kind,
+def _model_entries(family: Family, chosen: Sequence[str]) -> list[dict]:
+    """The run's models. ``parent`` is the nearest ancestor that is also in the run (the
+    analysis' lineage edges join models of the run); ``family_parent`` the parent in the family."""
+    included = set(chosen) if chosen else set(family.names)
+    entries = []
+    for node in family.models:
+        if node.name in included:
+            ancestor = node.parent
+            while ancestor is not None and ancestor not in included:
+                ancestor = family.get(ancestor).parent
+            entries.append(_model_entry(node, ancestor))
+    return entries
+
+
+def _model_entry(node, parent: str | None) -> dict:
+    return {"name": node.name, "parent": parent, "family_parent": node.parent, "kind": node.kind,
             "fingerprint": node.fingerprint, "display_name": node.display_name,
             "intent": node.intent, "tags": list(node.tags), "n_params": node.n_params}
 

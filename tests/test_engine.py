@@ -256,3 +256,18 @@ def test_model_rewritten_mid_run_is_not_cached_under_its_old_fingerprint(family_
     # nothing of the base group was stored: a clean rerun scores it all
     run = run_audit(_options(fam, probes_dir, tmp_path / "b"), open_backend=FakeOpener())
     assert run.stats.cached == 0 and run.stats.scored == 28
+
+
+def test_run_of_some_members_links_each_to_its_nearest_ancestor_in_the_run(family_dir,
+                                                                           probes_dir, tmp_path):
+    from auditkit.audit import audit_family
+
+    run = audit_family(_options(family_dir, probes_dir, tmp_path / "a",
+                                models=("lora-b", "base")), open_backend=FakeOpener())
+    entries = {m["name"]: m for m in run.manifest["models"]}
+    assert set(entries) == {"base", "lora-b"}
+    assert (entries["lora-b"]["parent"], entries["lora-b"]["family_parent"]) == ("base", "ft")
+    assert run.reports.html.is_file()          # analysed and reported, not refused
+    alone = audit_family(_options(family_dir, probes_dir, tmp_path / "b", models=("lora-b",)),
+                         open_backend=FakeOpener())
+    assert alone.manifest["models"][0]["parent"] is None and alone.reports.markdown.is_file()

@@ -72,7 +72,8 @@ def find_systemic(results: pd.DataFrame, models: Sequence[str], texts: ItemTexts
     hits = counts[counts["n_failing"] >= threshold]
     shown = hits.head(limit)
     rows = results.set_index(["probe", "item"]).loc[list(shown.index)] if len(shown) else None
-    items = tuple(_item(probe, item, int(n), rows.loc[(probe, item)], models, texts)
+    # a list of one key keeps a DataFrame even when a single model has a single row
+    items = tuple(_item(probe, item, int(n), rows.loc[[(probe, item)]], models, texts)
                   for (probe, item), n in shown["n_failing"].items())
     return Systemic(threshold, len(models), len(hits), items)
 
