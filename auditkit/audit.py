@@ -141,10 +141,8 @@ def _model_entries(family: Family, chosen: Sequence[str]) -> list[dict]:
     entries = []
     for node in family.models:
         if node.name in included:
-            ancestor = node.parent
-            while ancestor is not None and ancestor not in included:
-                ancestor = family.get(ancestor).parent
-            entries.append(_model_entry(node, ancestor))
+            kept = [a for a in family.ancestors(node.name) if a in included]
+            entries.append(_model_entry(node, kept[0] if kept else None))
     return entries
 
 

@@ -8,9 +8,7 @@ same data, settings and seed give the same weights on the same machine.
 from __future__ import annotations
 
 import json
-import os
 import random
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path

@@ -9,48 +9,40 @@ each write catches that without rehashing anything.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
 from auditkit.errors import AuditError
 from auditkit.types import Family
 
-Stamp = tuple[tuple[str, int, int], ...]   # (relative name, size, mtime_ns), sorted
+Stamp = tuple[tuple[str, int, int], ...]   # (file name, size, mtime_ns), sorted
 
 
 def model_stamp(path: Path) -> Stamp:
     """The stamp of a model directory (its own files; a nested model is not part of it) or of a
     single file."""
     files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())
-    out = []
-    for file in files:
-        stat = file.stat()
-        out.append((file.name if file == path else str(file.relative_to(path)),
-                    stat.st_size, stat.st_mtime_ns))
-    return tuple(out)
+    return tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files)
 
 
-def family_stamps(family: Family, names: list[str] | tuple[str, ...]) -> dict[str, Stamp]:
-    """Stamps of ``names`` and of all their ancestors (an adapter's results depend on its base)."""
-    wanted: set[str] = set()
-    for name in names:
-        while name is not None and name not in wanted:
-            wanted.add(name)
-            name = family.get(name).parent
-    return {name: model_stamp(family.get(name).path) for name in wanted}
+def with_ancestors(family: Family, names: Iterable[str]) -> list[str]:
+    """``names`` and all their ancestors (an adapter's results depend on its base), each once."""
+    return list(dict.fromkeys(n for name in names for n in (name, *family.ancestors(name))))
 
 
-def check_unchanged(family: Family, name: str, stamps: dict[str, Stamp]) -> None:
-    """Raise if ``name`` or an ancestor changed on disk since ``stamps`` were taken."""
-    while name is not None:
-        node = family.get(name)
+def family_stamps(family: Family, names: Iterable[str]) -> dict[str, Stamp]:
+    """Stamps of ``names`` and of all their ancestors."""
+    return {name: model_stamp(family.get(name).path) for name in with_ancestors(family, names)}
+
+
+def check_unchanged(family: Family, names: Iterable[str], stamps: dict[str, Stamp]) -> None:
+    """Raise if one of ``names`` or an ancestor changed on disk since ``stamps`` were taken."""
+    for name in with_ancestors(family, names):
+        path = family.get(name).path
         try:
-            now = model_stamp(node.path)
+            now, reason = model_stamp(path), "was modified"
         except OSError as exc:
-            now = None
-            reason = f"cannot be read any more ({exc.strerror or exc})"
-        else:
-            reason = "was modified"
+            now, reason = None, f"cannot be read any more ({exc.strerror or exc})"
         if now != stamps[name]:
-            raise AuditError(node.path, f"the model {name!r} {reason} while this run was scoring "
+            raise AuditError(path, f"the model {name!r} {reason} while this run was scoring "
                              "it; the outcomes since then were not stored (they would be filed "
                              "under its old fingerprint). Run again once it is stable")
-        name = node.parent

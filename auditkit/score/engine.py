@@ -104,8 +104,8 @@ def _score_probe(family: Family, group: ModelGroup, probe: Probe, need: dict[str
     for start in range(0, len(items), chunk_items):
         chunk = [(item, need[item.id]) for item in items[start:start + chunk_items]]
         outcomes = score_chunk(group, probe, chunk, backend)  # member -> [(item id, outcome)]
-        for member in outcomes:   # all checked first: a changed model stores nothing of this chunk
-            check_unchanged(family, member, stamps)
+        # checked before any write: a changed model stores nothing of this chunk
+        check_unchanged(family, outcomes, stamps)
         for member, rows in outcomes.items():
             cache.put_many(family.get(member).fingerprint, probe.version, config, rows)
         n = sum(len(members) for _, members in chunk)
