@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping, Union
 
+from auditkit.lineage import Lineage
+
 ModelKind = Literal["full", "lora", "gguf"]
 ParentSource = Literal["manifest", "adapter", "config", "none"]
 ProbeKind = Literal["pair", "choice", "generation"]
@@ -59,25 +61,26 @@ class Family:
         return [m.name for m in self.models]
 
     @property
+    def lineage(self) -> Lineage:
+        """The family tree; every walk of it (ancestors, edges, subsets) goes through this."""
+        return Lineage({m.name: m.parent for m in self.models})
+
+    @property
     def roots(self) -> list[ModelNode]:
-        return [m for m in self.models if m.parent is None]
+        return [self.get(name) for name in self.lineage.roots]
 
     def children(self, name: str) -> list[ModelNode]:
-        return [m for m in self.models if m.parent == name]
+        return [self.get(child) for child in self.lineage.children(name)]
 
     def parents(self) -> dict[str, str | None]:
-        return {m.name: m.parent for m in self.models}
+        return dict(self.lineage.parents)
 
     def ancestors(self, name: str) -> list[str]:
         """Parent, grandparent, ... up to the root (nearest first)."""
-        chain, parent = [], self.get(name).parent
-        while parent is not None:
-            chain.append(parent)
-            parent = self.get(parent).parent
-        return chain
+        return self.lineage.ancestors(name)
 
     def depth(self, name: str) -> int:
-        return len(self.ancestors(name))
+        return self.lineage.depth(name)
 
 
 # ---------------------------------------------------------------- probes
