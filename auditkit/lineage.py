@@ -12,11 +12,13 @@ from typing import Collection, Iterator, Mapping
 
 
 class LineageError(ValueError):
-    """A parent that is not a member, or a cycle; ``name`` is the member where it was found."""
+    """A parent that is not a member, or a cycle; ``name`` is the member where it was found and
+    ``cycle`` the members of the cycle, in parent order (empty for a missing parent)."""
 
-    def __init__(self, name: str, message: str) -> None:
+    def __init__(self, name: str, message: str, cycle: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.name = name
+        self.cycle = cycle
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,8 @@ def _check_acyclic(parents: Mapping[str, str | None]) -> None:
         name: str | None = start
         while name is not None and name not in done:
             if name in path:
-                cycle = " -> ".join(path[path.index(name):] + [name])
-                raise LineageError(name, f"lineage cycle: {cycle}")
+                cycle = tuple(path[path.index(name):])
+                raise LineageError(name, f"lineage cycle: {' -> '.join(cycle + (name,))}", cycle)
             path.append(name)
             name = parents[name]
         done.update(path)

@@ -6,6 +6,7 @@ values that have already been checked.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Mapping, Union
 
@@ -60,7 +61,7 @@ class Family:
     def names(self) -> list[str]:
         return [m.name for m in self.models]
 
-    @property
+    @cached_property
     def lineage(self) -> Lineage:
         """The family tree; every walk of it (ancestors, edges, subsets) goes through this."""
         return Lineage({m.name: m.parent for m in self.models})

@@ -12,8 +12,9 @@ from typing import Any
 from auditkit.errors import AuditError
 from auditkit.family.discover import TOKENIZER_MARKERS, Candidate, discover
 from auditkit.family.fingerprint import FileCache, files_hashed, model_fingerprint
-from auditkit.family.lineage import Link, Member, name_members, resolve_links, topo_order
+from auditkit.family.lineage import Link, Member, lineage_of, name_members, resolve_links
 from auditkit.family.manifest import MANIFEST_NAME, FamilyManifest, load_family_manifest
+from auditkit.lineage import Lineage
 from auditkit.types import Family, ModelNode
 
 __all__ = ["load_family", "family_to_dict", "load_family_manifest", "files_hashed",
@@ -30,15 +31,16 @@ def load_family(root: Path, *, allow_pickle: bool = False) -> Family:
     cands = discover(root, cache=cache, allow_pickle=allow_pickle, extra=extra)
     members = {m.name: m for m in name_members(cands, manifest)}
     links = resolve_links(list(members.values()), manifest, root)
-    order = topo_order(links, where=manifest_path if manifest else root)
+    lineage = lineage_of(links, where=manifest_path if manifest else root)
     nodes: dict[str, ModelNode] = {}
-    for name in order:
+    for name in lineage.topological():
         parent = links[name].parent
         fp = _fingerprint(members[name].cand, nodes[parent].fingerprint if parent else None,
                           cache)
         nodes[name] = _node(members[name], links[name], fp, root)
     cache.save()
-    models = tuple(_with_tokenizer_warning(nodes[n], nodes, members, root) for n in order)
+    models = tuple(_with_tokenizer_warning(nodes[n], lineage, nodes, members, root)
+                   for n in lineage.topological())
     return Family(root=root, name=manifest.name if manifest and manifest.name else root.name,
                   models=models, warnings=_family_warnings(models, manifest))
 
@@ -97,14 +99,13 @@ def _orphan_adapter_warning(cand: Candidate, root: Path) -> str:
             "this adapter cannot be loaded (auditkit never downloads models)")
 
 
-def _with_tokenizer_warning(node: ModelNode, nodes: dict[str, ModelNode],
+def _with_tokenizer_warning(node: ModelNode, lineage: Lineage, nodes: dict[str, ModelNode],
                             members: dict[str, Member], root: Path) -> ModelNode:
     """Add a warning when neither the model nor an ancestor has a tokenizer."""
-    name: str | None = node.name
-    while name is not None:
-        if members[name].cand.has_tokenizer:
-            return node
-        last, name = nodes[name], nodes[name].parent
+    chain = [node.name, *lineage.ancestors(node.name)]
+    if any(members[name].cand.has_tokenizer for name in chain):
+        return node
+    last = nodes[chain[-1]]
     base = external_base(last, root) if last.kind == "lora" else None
     if base is not None and any((base / m).exists() for m in TOKENIZER_MARKERS):
         return node
@@ -117,13 +118,13 @@ def _fields(node: ModelNode) -> dict[str, Any]:
 
 
 def _family_warnings(models: tuple[ModelNode, ...], manifest: FamilyManifest | None) -> tuple[str, ...]:
-    roots = [m.name for m in models if m.parent is None]
+    roots = [m for m in models if m.parent is None]
     if len(roots) <= 1:
         return ()
-    unknown = [m.name for m in models if m.parent is None and m.parent_source == "none"]
+    unknown = [m.name for m in roots if m.parent_source == "none"]
     hint = (f"; no lineage evidence for {', '.join(unknown)}: give their parents in "
             f"{MANIFEST_NAME}" if unknown else "")
-    return (f"the family has {len(roots)} roots ({', '.join(roots)}){hint}",)
+    return (f"the family has {len(roots)} roots ({', '.join(m.name for m in roots)}){hint}",)
 
 
 def family_to_dict(family: Family) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from auditkit.errors import AuditError, Problem, ValidationError
 from auditkit.family.discover import Candidate
 from auditkit.family.manifest import FamilyManifest, ManifestEntry
+from auditkit.lineage import Lineage, LineageError
 from auditkit.types import ParentSource
 
 
@@ -132,31 +133,13 @@ def _link(member: Member, members: list[Member], root: Path) -> Link:
     return Link(None, "none")
 
 
-def topo_order(links: dict[str, Link], *, where: Path) -> list[str]:
-    """Names with every parent before its children (roots, then depth-first, by name)."""
-    _check_cycles(links, where)
-    children: dict[str | None, list[str]] = {}
-    for name in sorted(links):
-        children.setdefault(links[name].parent, []).append(name)
-    order: list[str] = []
-    stack = list(reversed(children.get(None, [])))
-    while stack:
-        name = stack.pop()
-        order.append(name)
-        stack.extend(reversed(children.get(name, [])))
-    return order
-
-
-def _check_cycles(links: dict[str, Link], where: Path) -> None:
-    done: set[str] = set()
-    for start in sorted(links):
-        path, name = [], start
-        while name is not None and name not in done:
-            if name in path:
-                cycle = path[path.index(name):] + [name]
-                steps = " -> ".join(f"{n} ({links[n].source})" for n in cycle[:-1])
-                raise AuditError(where, f"lineage cycle: {steps} -> {name}; each model's parent "
-                                 "(source in brackets) leads back to it")
-            path.append(name)
-            name = links[name].parent
-        done.update(path)
+def lineage_of(links: dict[str, Link], *, where: Path) -> Lineage:
+    """The members' lineage (names sorted); a cycle is an error naming each link's source."""
+    try:
+        return Lineage({name: links[name].parent for name in sorted(links)})
+    except LineageError as err:
+        if not err.cycle:
+            raise
+        steps = " -> ".join(f"{n} ({links[n].source})" for n in err.cycle)
+        raise AuditError(where, f"lineage cycle: {steps} -> {err.cycle[0]}; each model's parent "
+                         "(source in brackets) leads back to it") from None
