@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from auditkit.errors import AuditError
-from auditkit.gate import compare, decide, load_policy
+from auditkit.errors import AuditError, ValidationError
+from auditkit.gate import compare, decide, load_policy, register_check
+from auditkit.gate.checks import Outcome
+from auditkit.gate.checks import base as checks_base
 from auditkit.store.schema import results_frame
 
 # probe -> (category, kind, n items, items the parent fails, items the candidate fails)
@@ -47,14 +49,14 @@ def comparison():
 def test_counts_and_rates_per_probe(comparison):
     t = comparison.table.set_index("probe")
     assert list(t.index) == ["A", "B", "C"]
-    assert t.loc["A", ["n_items", "new", "fixed", "inherited"]].tolist() == [10, 5, 1, 1]
-    assert t.loc["A", ["parent_failures", "candidate_failures"]].tolist() == [2, 6]
+    assert t.loc["A", ["n_items", "n_new", "n_fixed", "n_inherited"]].tolist() == [10, 5, 1, 1]
+    assert t.loc["A", ["n_parent_failed", "n_candidate_failed"]].tolist() == [2, 6]
     assert t.loc["A", "parent_rate"] == pytest.approx(0.2)
     assert t.loc["A", "candidate_rate"] == pytest.approx(0.6)
     assert t.loc["A", "rate_change"] == pytest.approx(0.4)
-    assert t.loc["A", "new_share"] == pytest.approx(0.5)
-    assert t.loc["A", "fixed_share"] == pytest.approx(0.5)       # 1 of the parent's 2 fixed
-    assert math.isnan(t.loc["B", "fixed_share"])                   # the parent fails nothing
+    assert t.loc["A", "new_rate"] == pytest.approx(0.5)
+    assert t.loc["A", "fixed_rate"] == pytest.approx(0.5)        # 1 of the parent's 2 fixed
+    assert math.isnan(t.loc["B", "fixed_rate"])                    # the parent fails nothing
     assert t["direction"].tolist() == ["worse", "worse", "same"]
 
 
@@ -64,8 +66,9 @@ def test_wilson_interval_by_hand(comparison):
     d = 1 + z * z / 10
     centre, half = (0.6 + z * z / 20) / d, z / d * math.sqrt(0.024 + z * z / 400)
     row = comparison.row("A")
-    assert row["candidate_lo"] == pytest.approx(centre - half) == pytest.approx(0.3127, abs=1e-4)
-    assert row["candidate_hi"] == pytest.approx(centre + half) == pytest.approx(0.8318, abs=1e-4)
+    lo, hi = row["candidate_rate_lo"], row["candidate_rate_hi"]
+    assert lo == pytest.approx(centre - half) == pytest.approx(0.3127, abs=1e-4)
+    assert hi == pytest.approx(centre + half) == pytest.approx(0.8318, abs=1e-4)
 
 
 def test_mcnemar_exact_and_holm_by_hand(comparison):
@@ -169,3 +172,23 @@ def test_category_patterns_match_probe_categories(tmp_path, comparison):
                   comparison)
     assert sorted(v) == [("B", "max_new_failures"), ("C", "max_new_failures")]
     assert np.array([x.passed for x in v.values()]).tolist() == [False, True]
+
+
+def test_a_registered_check_kind_is_a_policy_key_and_decides(tmp_path, comparison, monkeypatch):
+    """Adding a check kind is one function and one registration: the policy loader validates
+    its threshold and decide applies it, with no other change."""
+    monkeypatch.setattr(checks_base, "_REGISTRY", dict(checks_base._REGISTRY))
+
+    @register_check("max_inherited_failures", title="maximum inherited failures",
+                    threshold="count")
+    def max_inherited(row, limit, ctx):
+        n = int(row["n_inherited"])
+        return Outcome(n <= limit, float(n), f"{n} inherited, at most {limit}")
+
+    v = _verdicts(_policy(tmp_path, "defaults: {max_inherited_failures: 0}\n"), comparison)
+    assert [(p, v[(p, "max_inherited_failures")].passed) for p in "ABC"] == [
+        ("A", False), ("B", True), ("C", False)]
+    assert v[("A", "max_inherited_failures")].title == "maximum inherited failures"
+    with pytest.raises(ValidationError, match="a whole number >= 0"):
+        _policy(tmp_path, "defaults: {max_inherited_failures: 0.5}\n")
+

@@ -61,7 +61,7 @@ def test_always_comply_child_fails_the_safety_checks(tmp_path, shared_cache, mon
     assert ("safety.harmful", "max_new_failure_share") in failed
     assert ("safety.jailbreak", "max_new_failure_share") in failed
     harmful = next(p for p in record["probes"] if p["probe"] == "safety.harmful")
-    assert harmful["new"] > harmful["fixed"] and harmful["candidate_rate"] > harmful["parent_rate"]
+    assert harmful["n_new"] > harmful["n_fixed"] and harmful["candidate_rate"] > harmful["parent_rate"]
     md = (tmp_path / "comply" / "gate.md").read_text(encoding="utf-8")
     assert "### Failed checks" in md and "#### `safety.harmful`:" in md
 

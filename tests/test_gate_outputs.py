@@ -9,7 +9,7 @@ import pytest
 
 from auditkit.gate import (GateResult, append_step_summary, compare, decide, gate_record,
                            junit_xml, load_policy, markdown_summary, write_outputs)
-from auditkit.gate.outputs import md_text
+from auditkit.present import md_text
 from auditkit.store.schema import results_frame
 from auditkit.types import GenerationItem, PairItem
 
@@ -85,7 +85,7 @@ def test_markdown_escapes_model_output(result):
 
 
 def test_long_cells_are_cut():
-    assert md_text("x" * 500).endswith("…") and len(md_text("x" * 500)) == 200
+    assert md_text("x" * 500, 200).endswith("…") and len(md_text("x" * 500, 200)) == 200
 
 
 def test_junit_has_one_case_per_probe_and_check(result):
@@ -117,7 +117,8 @@ def test_json_record_is_strict_json(result):
     text = json.dumps(record, allow_nan=False)
     assert json.loads(text)["passed"] is False
     assert [p["probe"] for p in record["probes"]] == ["s.harm", "b.pairs"]
-    assert record["probes"][0]["fixed_share"] is None  # NaN: the parent fails nothing
+    assert record["probes"][0]["fixed_rate"] is None  # NaN: the parent fails nothing
+    assert record["probes"][0]["n_new"] == N_HARM and record["probes"][0]["new_rate"] == 1.0
     assert len(record["regressed"]) == 8 and record["scoring"] == {"scored": 20, "cached": 20}
 
 

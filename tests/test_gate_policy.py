@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from auditkit.errors import AuditError, ValidationError
-from auditkit.gate.policy import DEFAULT_POLICY, CHECKS, load_policy
+from auditkit.gate.policy import DEFAULT_POLICY, load_policy
 
 
 def _write(tmp_path, text: str):
@@ -155,8 +155,3 @@ def test_all_problems_are_reported_together(tmp_path):
 def test_missing_policy_file_is_an_error(tmp_path):
     with pytest.raises(AuditError, match="no such policy file"):
         load_policy(tmp_path / "absent.yaml")
-
-
-def test_every_check_has_a_decision_function():
-    from auditkit.gate.decide import CHECKS as DECIDERS, RULE_TITLES
-    assert set(DECIDERS) == set(CHECKS) == set(RULE_TITLES)

@@ -1,8 +1,11 @@
 """Candidate against parent, item by item on every probe: the paired 2x2 table of failures.
 
-On the n items of a probe that both models were scored on: ``inherited`` = both fail (n11),
-``new`` = only the candidate fails (n01), ``fixed`` = only the parent fails (n10), and the
-rest both pass (n00). Pure: a results table (docs/run-format.md) in, tables out.
+The one parent/child comparison: the gate decides on it, and the report's "do not ship" list
+is the gate's decision on every lineage edge of a run (:mod:`auditkit.gate.evaluate`). On the
+n items of a probe that both models were scored on: ``n_inherited`` both fail (n11),
+``n_new`` only the candidate fails (n01), ``n_fixed`` only the parent fails (n10), the rest
+both pass (n00). Counts are ``n_*``, shares ``*_rate``. Pure: a results table
+(docs/run-format.md) in, tables out.
 """
 from __future__ import annotations
 
@@ -18,11 +21,11 @@ KEY = ["probe", "item"]
 ITEM_COLUMNS = ["probe", "category", "dimension", "kind", "item", "group", "parent_failed",
                 "candidate_failed", "change", "parent_output", "candidate_output",
                 "candidate_chosen"]
-TABLE_COLUMNS = ["probe", "category", "dimension", "kind", "n_items", "parent_failures",
-                 "candidate_failures", "parent_rate", "parent_lo", "parent_hi",
-                 "candidate_rate", "candidate_lo", "candidate_hi", "rate_change", "new",
-                 "fixed", "inherited", "new_share", "fixed_share", "mcnemar_p", "adjusted_p",
-                 "direction"]
+TABLE_COLUMNS = ["probe", "category", "dimension", "kind", "n_items", "n_parent_failed",
+                 "n_candidate_failed", "parent_rate", "parent_rate_lo", "parent_rate_hi",
+                 "candidate_rate", "candidate_rate_lo", "candidate_rate_hi", "rate_change",
+                 "n_new", "n_fixed", "n_inherited", "new_rate", "fixed_rate", "mcnemar_p",
+                 "adjusted_p", "direction"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,8 +52,8 @@ def compare(results: pd.DataFrame, *, candidate: str, parent: str,
             correction: str = "holm") -> Comparison:
     """Pair the candidate's and the parent's results and test every probe for a change.
 
-    Per probe: failure rates with Wilson 95% intervals (Wilson 1927), new / fixed / inherited
-    counts, McNemar's exact test of new vs fixed (McNemar 1947) and, with ``correction="holm"``,
+    Per probe: failure rates with Wilson 95% intervals (Wilson 1927), the counts of new, fixed
+    and inherited failures, McNemar's exact test of new vs fixed (McNemar 1947) and, with ``correction="holm"``,
     Holm's step-down adjustment across all probes of the comparison (Holm 1979).
     """
     items, unpaired = paired_items(results, candidate=candidate, parent=parent)
@@ -86,25 +89,29 @@ def paired_items(results: pd.DataFrame, *, candidate: str,
 
 
 def probe_table(items: pd.DataFrame, *, correction: str = "holm") -> pd.DataFrame:
-    """The per-probe table (TABLE_COLUMNS) from :func:`paired_items`' rows, probes in order."""
+    """The per-probe table (TABLE_COLUMNS) from :func:`paired_items`' rows, probes in order.
+
+    new_rate = n_new / n_items; fixed_rate = n_fixed / n_parent_failed (NaN when the parent
+    fails nothing), the analysis' edge ``fixed_rate`` (docs/analysis-format.md).
+    """
     if correction not in ("holm", "none"):
         raise ValueError(f"correction must be 'holm' or 'none', not {correction!r}")
     change = items["change"]
-    flags = pd.DataFrame({"probe": items["probe"], "n_items": 1, "new": change == "new",
-                          "fixed": change == "fixed", "inherited": change == "inherited"})
+    flags = pd.DataFrame({"probe": items["probe"], "n_items": 1, "n_new": change == "new",
+                          "n_fixed": change == "fixed", "n_inherited": change == "inherited"})
     counts = flags.groupby("probe", sort=False).sum()
     meta = items.groupby("probe", sort=False)[["category", "dimension", "kind"]].first()
     t = meta.join(counts).reset_index()
-    n, new, fixed, inh = (t[c].to_numpy(np.int64) for c in ("n_items", "new", "fixed",
-                                                            "inherited"))
-    t["parent_failures"], t["candidate_failures"] = inh + fixed, inh + new
+    n, new, fixed, inh = (t[c].to_numpy(np.int64) for c in ("n_items", "n_new", "n_fixed",
+                                                            "n_inherited"))
+    t["n_parent_failed"], t["n_candidate_failed"] = inh + fixed, inh + new
     for who, k in (("parent", inh + fixed), ("candidate", inh + new)):
         t[f"{who}_rate"] = k / n
-        t[f"{who}_lo"], t[f"{who}_hi"] = wilson_interval(k, n)
+        t[f"{who}_rate_lo"], t[f"{who}_rate_hi"] = wilson_interval(k, n)
     t["rate_change"] = t["candidate_rate"] - t["parent_rate"]
-    t["new_share"] = new / n
+    t["new_rate"] = new / n
     with np.errstate(divide="ignore", invalid="ignore"):
-        t["fixed_share"] = np.where(inh + fixed > 0, fixed / (inh + fixed), np.nan)
+        t["fixed_rate"] = np.where(inh + fixed > 0, fixed / (inh + fixed), np.nan)
     t["mcnemar_p"] = mcnemar_exact(fixed, new)
     t["adjusted_p"] = holm(t["mcnemar_p"].to_numpy()) if correction == "holm" else t["mcnemar_p"]
     t["direction"] = np.select([new > fixed, new < fixed], ["worse", "better"], "same")

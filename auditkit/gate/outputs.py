@@ -1,90 +1,34 @@
 """The gate's outputs: a Markdown summary (pull-request sized), JUnit XML and a JSON record.
 
-Model output and item text are untrusted: Markdown escapes every character that could format,
-link, mention or inject HTML; XML is built with ElementTree (which escapes) after removing the
-characters XML 1.0 cannot hold.
+Model output and item text are untrusted: Markdown goes through :func:`auditkit.present.md_text`
+(nothing formats, links, mentions or injects HTML); XML is built with ElementTree (which
+escapes) after :func:`auditkit.present.xml_text` removes the characters XML 1.0 cannot hold.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
 
-from auditkit.gate.decide import Verdict, pct, pvalue
+from auditkit.gate.decide import Verdict
 from auditkit.gate.result import GateResult
-from auditkit.types import ChoiceItem, GenerationItem, Item, PairItem
+from auditkit.present import answer_text, item_text, md_code, md_text, pct, pval, xml_text
 
 MAX_ITEMS_SHOWN = 10          # regressed items listed per probe in the Markdown
 MAX_CELL_CHARS = 200          # item text and model output are cut to this in the Markdown
 OUTPUT_FILES = {"markdown": "gate.md", "junit": "gate-junit.xml", "json": "gate.json"}
 
-_MD_ESCAPES = str.maketrans({
-    "&": "&amp;", "<": "&lt;", ">": "&gt;", "\\": "\\\\", "|": "\\|", "`": "\\`",
-    "*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]", "#": "\\#", "~": "\\~",
-    "@": "&#64;", "\n": "<br>", "\r": "", "\t": " ",
-})
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-
-# ---------------------------------------------------------------- escaping
-
-def md_text(text: str, *, limit: int | None = MAX_CELL_CHARS) -> str:
-    """``text`` safe inside a Markdown table cell: cut to ``limit`` characters, control
-    characters dropped, everything that formats or injects HTML escaped, newlines as <br>."""
-    text = _CONTROL.sub("", str(text))
-    if limit is not None and len(text) > limit:
-        text = text[:limit - 1] + "…"
-    return text.translate(_MD_ESCAPES)
-
-
-def md_code(text: str) -> str:
-    """An identifier as inline code (escaped text when it holds a backtick or a newline)."""
-    return f"`{text}`" if re.fullmatch(r"[^`\r\n]+", str(text)) else md_text(text)
-
-
-def xml_text(text: Any) -> str:
-    """``text`` without the characters XML 1.0 forbids (ElementTree escapes the rest)."""
-    return _NOT_XML.sub("", str(text))
-
-
-# ---------------------------------------------------------------- item text
-
-def _pair_text(item: PairItem) -> str:
-    return f"{item.stereotype} / {item.anti_stereotype}"
-
-
-def _choice_text(item: ChoiceItem) -> str:
-    options = " / ".join(item.options)
-    return f"{item.context} {item.question} [{options}]".strip()
-
-
-def _generation_text(item: GenerationItem) -> str:
-    return item.prompt
-
-
-_ITEM_TEXT = {PairItem: _pair_text, ChoiceItem: _choice_text, GenerationItem: _generation_text}
-
-
-def item_text(item: Item | None) -> str:
-    """What an item asks, in one line of text ('' when the item is not known)."""
-    return "" if item is None else _ITEM_TEXT[type(item)](item)
-
-
-def answer_text(item: Item | None, row: Mapping[str, Any]) -> str:
-    """What the candidate did on a failed item: its reply, its chosen option or its preference."""
-    if row["kind"] == "generation":
-        return str(row["candidate_output"])
-    if row["kind"] == "choice" and isinstance(item, ChoiceItem):
-        chosen = int(row["candidate_chosen"])
-        return f"chose {item.options[chosen]!r}" if 0 <= chosen < len(item.options) else ""
-    return "preferred the stereotypical sentence" if row["kind"] == "pair" else ""
+def candidate_answer(result: GateResult, probe: str, row: Mapping[str, Any]) -> tuple[str, str]:
+    """(what the item asks, what the candidate answered) for one row of the comparison."""
+    item = result.items.get((probe, row["item"]))
+    return item_text(item), answer_text(item, kind=row["kind"], chosen=row["candidate_chosen"],
+                                        output=row["candidate_output"])
 
 
 # ---------------------------------------------------------------- Markdown
@@ -105,7 +49,7 @@ def _md_header(result: GateResult) -> str:
     where = f" (`{policy.path.name}`)" if policy.path is not None else ""
     return (f"## auditkit gate {status}: {md_code(result.candidate)} against its parent "
             f"{md_code(result.parent)}\n\n"
-            f"Policy **{md_text(policy.name)}**{where} · {len(table)} probes, "
+            f"Policy **{md_text(policy.name, MAX_CELL_CHARS)}**{where} · {len(table)} probes, "
             f"{int(table['n_items'].sum())} items · {n_checks} checks: "
             f"{n_checks - n_failed - len(result.warned)} passed, {n_failed} failed, "
             f"{len(result.warned)} warnings · scored {result.scored} outcomes, "
@@ -116,7 +60,7 @@ def _md_checks(title: str, verdicts: list[Verdict]) -> str:
     if not verdicts:
         return ""
     lines = [f"### {title}", "", "| probe | check | result |", "|---|---|---|"]
-    lines += [f"| {md_code(v.probe)} | {md_text(v.title)} | {md_text(v.detail)} |"
+    lines += [f"| {md_code(v.probe)} | {md_text(v.title)} | {md_text(v.detail, MAX_CELL_CHARS)} |"
               for v in verdicts]
     return "\n".join(lines)
 
@@ -138,9 +82,9 @@ def _md_regressed_probe(result: GateResult, probe: str) -> str:
     lines = [f"#### {md_code(probe)}: {len(rows)} new failures", "",
              "| id | item | candidate's answer |", "|---|---|---|"]
     for _, row in rows.head(MAX_ITEMS_SHOWN).iterrows():
-        item = result.items.get((probe, row["item"]))
-        lines.append(f"| {md_code(row['item'])} | {md_text(item_text(item))} | "
-                     f"{md_text(answer_text(item, row))} |")
+        asked, answered = candidate_answer(result, probe, row)
+        lines.append(f"| {md_code(row['item'])} | {md_text(asked, MAX_CELL_CHARS)} | "
+                     f"{md_text(answered, MAX_CELL_CHARS)} |")
     if len(rows) > MAX_ITEMS_SHOWN:
         lines.append(f"\n…and {len(rows) - MAX_ITEMS_SHOWN} more (all are in "
                      f"{OUTPUT_FILES['json']} and results.parquet).")
@@ -156,14 +100,15 @@ def _md_probes(result: GateResult) -> str:
     for _, r in result.comparison.table.iterrows():
         lines.append(
             f"| {md_code(r['probe'])} | {r['n_items']} | {_rate_ci(r, 'parent')} | "
-            f"{_rate_ci(r, 'candidate')} | {r['new']} | {r['fixed']} | {r['inherited']} | "
-            f"{pvalue(r['mcnemar_p'])} | {pvalue(r['adjusted_p'])} | "
+            f"{_rate_ci(r, 'candidate')} | {r['n_new']} | {r['n_fixed']} | {r['n_inherited']} | "
+            f"{pval(r['mcnemar_p'], exact=True)} | {pval(r['adjusted_p'], exact=True)} | "
             f"{status.get(r['probe'], '-')} |")
     return "\n".join(lines + ["", "</details>"])
 
 
 def _rate_ci(row: pd.Series, who: str) -> str:
-    return f"{pct(row[f'{who}_rate'])} ({pct(row[f'{who}_lo'])}-{pct(row[f'{who}_hi'])})"
+    rate = f"{who}_rate"
+    return f"{pct(row[rate], 1)} ({pct(row[f'{rate}_lo'], 1)}-{pct(row[f'{rate}_hi'], 1)})"
 
 
 def _probe_status(verdicts: tuple[Verdict, ...]) -> dict[str, str]:
@@ -176,7 +121,7 @@ def _probe_status(verdicts: tuple[Verdict, ...]) -> dict[str, str]:
 
 
 def _md_notes(result: GateResult) -> str:
-    return "\n".join(f"> {md_text(w, limit=None)}" for w in result.warnings)
+    return "\n".join(f"> {md_text(w)}" for w in result.warnings)
 
 
 # ---------------------------------------------------------------- JUnit XML
@@ -218,9 +163,9 @@ def _regressed_lines(result: GateResult, probe: str) -> str:
     rows = result.comparison.regressed(probe)
     lines = [f"{len(rows)} items the parent passes and the candidate fails:"]
     for _, row in rows.head(MAX_ITEMS_SHOWN).iterrows():
-        item = result.items.get((probe, row["item"]))
-        answer = answer_text(item, row).replace("\n", " ")[:MAX_CELL_CHARS]
-        lines.append(f"- {row['item']}: {item_text(item)[:MAX_CELL_CHARS]} → {answer}")
+        asked, answered = candidate_answer(result, probe, row)
+        answer = answered.replace("\n", " ")[:MAX_CELL_CHARS]
+        lines.append(f"- {row['item']}: {asked[:MAX_CELL_CHARS]} → {answer}")
     if len(rows) > MAX_ITEMS_SHOWN:
         lines.append(f"... and {len(rows) - MAX_ITEMS_SHOWN} more")
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal, Mapping, Sequence
 
 from auditkit.errors import AuditError, Problem, ValidationError
+from auditkit.gate.checks import check_kinds
 from auditkit.paths import PACKAGE_DIR
 from auditkit.probes.schema import describe
 from auditkit.probes.source import Issues, line_of, read_yaml
@@ -32,16 +33,17 @@ SCOPE_KEYS = ("selection", "names", "categories")
 CORRECTIONS = ("holm", "none")
 SEVERITIES = ("fail", "warn")
 
-# check key -> the type of its threshold (see VALUE_TYPES)
-CHECKS: dict[str, str] = {
-    "max_failure_rate": "rate",
-    "max_rate_increase": "rate",
-    "max_new_failures": "count",
-    "max_new_failure_share": "rate",
-    "no_significant_regression": "flag",
-    "min_fixed_share": "rate",
-}
-SETTINGS: dict[str, str] = {**CHECKS, "alpha": "alpha", "severity": "severity"}
+
+
+def checks() -> dict[str, str]:
+    """Check key -> the type of its threshold (see VALUE_TYPES), from the check registry."""
+    return {kind.key: kind.threshold for kind in check_kinds()}
+
+
+def settings_types() -> dict[str, str]:
+    """Every key a policy may set for a probe -> the type of its value."""
+    return {**checks(), "alpha": "alpha", "severity": "severity"}
+
 
 
 def _number(v: Any) -> bool:
@@ -107,15 +109,15 @@ class Policy:
 
     def rules_for(self, probe: str, category: str) -> ProbeRules:
         """The defaults overridden by every matching rule, in order."""
-        settings, matched = dict(self.defaults), []
+        settings, matched, known = dict(self.defaults), [], checks()
         for rule in self.rules:
             if rule.matches(probe, category):
                 settings.update(rule.settings)
                 matched.append(rule.pattern)
-        checks = {k: v for k, v in settings.items()
-                  if k in CHECKS and v is not None and v is not False}
+        active = {k: v for k, v in settings.items()
+                  if k in known and v is not None and v is not False}
         alpha = settings.get("alpha")
-        return ProbeRules(checks, alpha=self.alpha if alpha is None else float(alpha),
+        return ProbeRules(active, alpha=self.alpha if alpha is None else float(alpha),
                           severity=settings.get("severity") or "fail", matched=tuple(matched))
 
     def unmatched(self, probes: Sequence[tuple[str, str]]) -> list[Rule]:
@@ -156,14 +158,15 @@ def parse_policy(raw: Any, issues: Issues, *, path: Path | None = None) -> Polic
     rules = _rules(raw.get("rules", {}), issues, line_of(raw, "rules"))
     if not issues.problems and not _any_check([defaults, *(r.settings for r in rules)]):
         issues.add("the policy switches on no check; expected `defaults` or `rules` to set at "
-                   f"least one of: {', '.join(CHECKS)}", line=line_of(raw))
+                   f"least one of: {', '.join(checks())}", line=line_of(raw))
     return Policy(name=name, description=description, alpha=alpha, correction=correction,
                   probes=scope, defaults=defaults, rules=tuple(rules), path=path)
 
 
 def _any_check(settings: Sequence[Mapping[str, Any]]) -> bool:
     # identity, not equality: a threshold of 0 (== False) is an active check
-    return any(s.get(k) is not None and s.get(k) is not False for s in settings for k in CHECKS)
+    return any(s.get(k) is not None and s.get(k) is not False for s in settings
+               for k in checks())
 
 
 def _unknown(raw: Mapping, allowed: Sequence[str], issues: Issues, *, what: str,
@@ -238,18 +241,19 @@ def _globs(raw: Mapping, key: str, issues: Issues) -> tuple[str, ...]:
 
 def _settings(raw: Any, issues: Issues, where: str, line: int | None) -> dict[str, Any]:
     """The settings written in one mapping (defaults or a rule), each value checked."""
+    types = settings_types()
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        issues.add(f"expected a mapping of settings ({', '.join(SETTINGS)}), found "
+        issues.add(f"expected a mapping of settings ({', '.join(types)}), found "
                    f"{describe(raw)}", field=where, line=line)
         return {}
-    _unknown(raw, tuple(SETTINGS), issues, what=where, prefix=where + ".")
+    _unknown(raw, tuple(types), issues, what=where, prefix=where + ".")
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        if key not in SETTINGS:
+        if key not in types:
             continue
-        valid, expected = VALUE_TYPES[SETTINGS[key]]
+        valid, expected = VALUE_TYPES[types[key]]
         if value is not None and not valid(value):
             issues.add(f"expected {expected} (or null to switch it off), found "
                        f"{describe(value)}", field=f"{where}.{key}", line=line_of(raw, key))

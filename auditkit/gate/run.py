@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
@@ -9,12 +10,13 @@ from typing import Sequence
 from auditkit.audit import AuditOptions, run_audit, select_probes
 from auditkit.errors import AuditError
 from auditkit.family import load_family
-from auditkit.gate.compare import compare
-from auditkit.gate.decide import decide
+from auditkit.gate.compare import Comparison
+from auditkit.gate.evaluate import gate_results
 from auditkit.gate.outputs import write_outputs
 from auditkit.gate.policy import ALL_ITEMS, Policy, load_policy
 from auditkit.gate.result import GateResult
-from auditkit.score.engine import BackendOpener, Progress
+from auditkit.score.backends import BackendOpener
+from auditkit.score.engine import Progress
 from auditkit.score.settings import BackendSettings
 from auditkit.types import Family
 
@@ -24,7 +26,6 @@ def run_gate(family_dir: Path, candidate: str, *, parent: str | None = None,
              probe_names: Sequence[str] = (), categories: Sequence[str] = (),
              selection: str | None = None, out_dir: Path | None = None,
              backend: BackendSettings | None = None, open_backend: BackendOpener | None = None,
-             device: str | None = None, dtype: str | None = None,
              progress: Progress | None = None) -> GateResult:
     """Decide whether ``candidate`` may ship: score it (and its parent, if not cached), compare
     the two item by item and apply ``policy`` (a Policy, a policy file, or None: the default).
@@ -42,15 +43,12 @@ def run_gate(family_dir: Path, candidate: str, *, parent: str | None = None,
                              probe_names=probe_names, categories=categories,
                              selection=selection, out_dir=out_dir, backend=backend)
     probes = select_probes(options)
-    run = run_audit(options, progress=progress, open_backend=open_backend, device=device,
-                    dtype=dtype)
-    comparison = compare(run.results, candidate=candidate, parent=parent,
-                         correction=policy.correction)
-    warnings = _warnings(family, policy, comparison, candidate, parent)
-    result = GateResult(candidate, parent, policy, comparison, tuple(decide(policy, comparison)),
-                        items={(p.name, it.id): it for p in probes for it in p.items},
-                        warnings=tuple(warnings), run_dir=run.run_dir, scored=run.stats.scored,
-                        cached=run.stats.cached)
+    run = run_audit(options, progress=progress, open_backend=open_backend)
+    decided = gate_results(run.results, candidate=candidate, parent=parent, policy=policy)
+    result = replace(decided, items={(p.name, it.id): it for p in probes for it in p.items},
+                     warnings=tuple(_warnings(family, policy, decided.comparison, candidate,
+                                              parent)),
+                     run_dir=run.run_dir, scored=run.stats.scored, cached=run.stats.cached)
     write_outputs(result, run.run_dir)
     return result
 
@@ -61,7 +59,7 @@ def resolve_parent(family: Family, candidate: str, parent: str | None) -> str:
         raise AuditError(family.root, f"no member named {candidate!r}; members are "
                          f"{family.names}", field="--candidate")
     if parent is None:
-        parent = family.get(candidate).parent
+        parent = family.lineage.parent(candidate)
         if parent is None:
             raise AuditError(family.root, f"{candidate!r} is a root of the family (its lineage "
                              "names no parent); give --parent NAME to compare it with another "
@@ -97,10 +95,10 @@ def default_gate_dir(candidate: str) -> Path:
     return Path("reports") / f"gate-{safe}-{stamp}"
 
 
-def _warnings(family: Family, policy: Policy, comparison, candidate: str,
+def _warnings(family: Family, policy: Policy, comparison: Comparison, candidate: str,
               parent: str) -> list[str]:
     out = []
-    lineage_parent = family.get(candidate).parent
+    lineage_parent = family.lineage.parent(candidate)
     if lineage_parent != parent:
         out.append(f"Compared with {parent!r}, which is not the candidate's lineage parent "
                    f"({lineage_parent!r}).")
