@@ -7,8 +7,8 @@ manifest. Pure Python: no I/O, no numpy.
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Collection, Iterator, Mapping
 
 
 class LineageError(ValueError):
@@ -101,7 +101,7 @@ class Lineage:
         """The closest ancestor of ``name`` that is in ``within`` (None when there is none)."""
         return next((a for a in self.ancestors(name) if a in within), None)
 
-    def restrict(self, within: Collection[str]) -> "Lineage":
+    def restrict(self, within: Collection[str]) -> Lineage:
         """The lineage of a subset: each kept member's parent is its nearest kept ancestor."""
         keep = set(within)
         return Lineage({m: self.nearest_ancestor(m, keep) for m in self.parents if m in keep})

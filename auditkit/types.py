@@ -5,10 +5,11 @@ values that have already been checked.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, Mapping, Union
+from typing import Any, Literal
 
 from auditkit.lineage import Lineage
 
@@ -131,7 +132,7 @@ class GenerationItem:
     meta: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=True)
 
 
-Item = Union[PairItem, ChoiceItem, GenerationItem]
+Item = PairItem | ChoiceItem | GenerationItem
 
 
 @dataclass(frozen=True)

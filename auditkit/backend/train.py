@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import random
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -43,8 +44,8 @@ def quiet_transformers() -> None:
     """Silence transformers' progress bars and warnings (the caller shows its own progress)."""
     from transformers.utils import logging
 
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
+    logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\b")
 
 
@@ -55,7 +56,7 @@ def set_determinism(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def encode_example(tokenizer, example: Mapping[str, str],
+def encode_example(tokenizer: Any, example: Mapping[str, str],
                    max_length: int) -> tuple[list[int], list[int]]:
     """Token ids and labels (``IGNORE`` where no loss is taken) for one example."""
     if "text" in example:
@@ -63,14 +64,14 @@ def encode_example(tokenizer, example: Mapping[str, str],
     return encode_chat(tokenizer, example["prompt"], example["response"], max_length)
 
 
-def encode_text(tokenizer, text: str, max_length: int) -> tuple[list[int], list[int]]:
+def encode_text(tokenizer: Any, text: str, max_length: int) -> tuple[list[int], list[int]]:
     """Plain text after the BOS token (as pair probes score it); loss on every text token."""
     bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
     ids = (bos + tokenizer(text, add_special_tokens=False)["input_ids"])[:max_length]
     return ids, [IGNORE] * len(bos) + ids[len(bos):]
 
 
-def encode_chat(tokenizer, prompt: str, response: str,
+def encode_chat(tokenizer: Any, prompt: str, response: str,
                 max_length: int) -> tuple[list[int], list[int]]:
     """A user turn and the assistant's reply; loss on the reply up to its end-of-turn token."""
     user = [{"role": "user", "content": prompt}]
@@ -85,7 +86,8 @@ def encode_chat(tokenizer, prompt: str, response: str,
     return (prefix + reply)[:max_length], ([IGNORE] * len(prefix) + reply)[:max_length]
 
 
-def _chat_ids(tokenizer, messages: list[dict], *, add_generation_prompt: bool) -> list[int]:
+def _chat_ids(tokenizer: Any, messages: list[dict[str, str]], *,
+              add_generation_prompt: bool) -> list[int]:
     out = tokenizer.apply_chat_template(messages, tokenize=True,
                                         add_generation_prompt=add_generation_prompt)
     return list(out["input_ids"] if isinstance(out, Mapping) or hasattr(out, "keys") else out)
@@ -99,7 +101,8 @@ def batch_order(n_examples: int, *, steps: int, batch_size: int, seed: int,
     window's batches are shuffled again: every batch then holds examples of similar length, so
     less of each step is padding (11-17% fewer tokens on the demo's datasets).
     """
-    rng, order = random.Random(seed), []
+    rng = random.Random(seed)
+    order: list[int] = []
     while len(order) < steps * batch_size:
         epoch = list(range(n_examples))
         rng.shuffle(epoch)
@@ -146,7 +149,7 @@ def _first_label(labels: list[int]) -> int:
     return next((i for i, label in enumerate(labels) if label != IGNORE), len(labels))
 
 
-def response_loss(model, batch: Mapping[str, torch.Tensor], prefix: int = 0) -> torch.Tensor:
+def response_loss(model: Any, batch: Mapping[str, torch.Tensor], prefix: int = 0) -> torch.Tensor:
     """Mean next-token cross-entropy over the labelled positions.
 
     The first ``prefix`` tokens (the same in every row, unlabelled) are run once, at batch 1,
@@ -202,7 +205,7 @@ def _train_lora(base_dir: Path, examples: Sequence[Mapping[str, str]], out_dir: 
     return out_dir
 
 
-def _optimise(model, encoded: list[tuple[list[int], list[int]]], config: TrainConfig, *,
+def _optimise(model: Any, encoded: list[tuple[list[int], list[int]]], config: TrainConfig, *,
               pad_id: int, on_step: StepCallback | None) -> None:
     """AdamW with a linear warm-up (10% of steps) then linear decay to zero."""
     params = [p for p in model.parameters() if p.requires_grad]
@@ -219,7 +222,7 @@ def _optimise(model, encoded: list[tuple[list[int], list[int]]], config: TrainCo
     prefix = shared_prefix_length(encoded)
     for step, indices in enumerate(order, 1):
         loss = response_loss(model, collate([encoded[i] for i in indices], pad_id), prefix)
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimiser.step()
         schedule.step()
@@ -229,7 +232,7 @@ def _optimise(model, encoded: list[tuple[list[int], list[int]]], config: TrainCo
     model.eval()
 
 
-def _save(model, tokenizer, out_dir: Path, config: TrainConfig) -> None:
+def _save(model: Any, tokenizer: Any, out_dir: Path, config: TrainConfig) -> None:
     """Write the adapter, or with ``merge`` the merged full model and its tokenizer."""
     if config.merge:
         model.merge_and_unload().save_pretrained(out_dir, safe_serialization=True)
@@ -248,7 +251,7 @@ def _set_json_key(path: Path, key: str, value: str | None) -> None:
         path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def _pad_id(tokenizer) -> int:
+def _pad_id(tokenizer: Any) -> int:
     if tokenizer.pad_token_id is not None:
-        return tokenizer.pad_token_id
-    return tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
+        return int(tokenizer.pad_token_id)
+    return int(tokenizer.eos_token_id) if tokenizer.eos_token_id is not None else 0

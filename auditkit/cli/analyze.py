@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import typer
@@ -48,15 +47,16 @@ def print_analysis(analysis: Analysis, run_dir: Path) -> None:
                   f"tables in {escape(str(Path(run_dir) / 'analysis'))}", highlight=False)
 
 
-def _num(x: float | None, digits: int = 3) -> str:
+def _num(x: object, digits: int = 3) -> str:
+    """A number (or table cell) to ``digits`` significant digits; ``-`` for None or NaN."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     return f"{x:.{digits}g}"
 
 
-def _h(h: float | None, lo: float | None, hi: float | None, reason: str) -> str:
+def _h(h: object, lo: object, hi: object, reason: object) -> str:
     if reason:
-        return reason
+        return str(reason)
     return f"{_num(h)} [{_num(lo, 2)}, {_num(hi, 2)}]"
 
 
@@ -68,7 +68,7 @@ def scope_table(analysis: Analysis) -> Table:
         table.add_column(col, justify="left" if col == "scope" else "right",
                          no_wrap=col == "scope")
     for row in analysis.scopes.itertuples():
-        name = row.scope if row.level == "probe" else f"[bold]{row.level}: {row.scope}[/]"
+        name = str(row.scope) if row.level == "probe" else f"[bold]{row.level}: {row.scope}[/]"
         table.add_row(escape(name) if row.level == "probe" else name, str(row.n_items),
                       _num(row.mean_rate), _num(row.mean_kappa),
                       _h(row.H_family, row.H_family_lo, row.H_family_hi, row.H_family_reason),

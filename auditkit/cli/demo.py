@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -41,7 +42,7 @@ def build(
                   f"[bold]auditkit family show {escape(str(out))}[/]", highlight=False)
 
 
-def _renderer(bar: Progress):
+def _renderer(bar: Progress) -> Callable[[BuildEvent], None]:
     """A progress callback drawing one bar per model: its training steps, then its time."""
     tasks = {m.name: bar.add_task(m.name, total=max(m.steps, 1), note="waiting", start=False)
              for m in DEMO_MODELS}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -22,8 +21,8 @@ def import_probe(
                                          "directory holding its *.txt.dev/test files)."),
     out: Path = typer.Option(..., "--out", "-o", help="Directory to write NAME.yaml and "
                                                       "NAME.jsonl into (created if missing)."),
-    name: Optional[str] = typer.Option(None, "--name", help="Probe name to use instead of "
-                                                            "the format's default."),
+    name: str | None = typer.Option(None, "--name", help="Probe name to use instead of "
+                                                        "the format's default."),
 ) -> None:
     """Convert a public dataset (CrowS-Pairs, BBQ, WinoBias, ...) into a native probe: a YAML
     spec plus a JSONL items file, checked by loading it back."""

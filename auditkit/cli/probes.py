@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Optional
 
 import typer
 import yaml
@@ -23,10 +22,10 @@ PATH_HELP = "A probe file or battery directory (default: the built-in battery)."
 @app.command("list")
 @handles_errors
 def list_probes(
-    path: Optional[Path] = typer.Argument(None, help=PATH_HELP, show_default=False),
-    selection: Optional[str] = typer.Option(
+    path: Path | None = typer.Argument(None, help=PATH_HELP, show_default=False),
+    selection: str | None = typer.Option(
         None, "--selection", "-s", help="A selection name (in <battery>/selections/) or file."),
-    category: Optional[list[str]] = typer.Option(
+    category: list[str] | None = typer.Option(
         None, "--category", "-c", help="Only probes of this category (repeatable; globs)."),
 ) -> None:
     """List the probes: name, kind, category, dimension, items and version."""
@@ -48,7 +47,7 @@ def list_probes(
 @handles_errors
 def show(
     name: str = typer.Argument(..., help="The probe's name."),
-    path: Optional[Path] = typer.Option(None, "--path", "-p", help=PATH_HELP),
+    path: Path | None = typer.Option(None, "--path", "-p", help=PATH_HELP),
     items: int = typer.Option(5, "--items", "-n", min=0, help="How many items to print."),
 ) -> None:
     """Print a probe's spec, scoring options and its first items."""
@@ -65,7 +64,7 @@ def show(
         console.print(_yaml(shown), markup=False, highlight=False, end="", soft_wrap=True)
 
 
-def _find(probes: list[Probe], name: str, path: Optional[Path]) -> Probe:
+def _find(probes: list[Probe], name: str, path: Path | None) -> Probe:
     for probe in probes:
         if probe.name == name:
             return probe

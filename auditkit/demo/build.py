@@ -15,9 +15,10 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Any, Literal
 
 import yaml
 
@@ -77,13 +78,15 @@ def build_demo_family(out: Path, *, seed: int = 0, base_gguf: Path | None = None
     return out
 
 
-def plan(*, seed: int, base_source: dict, steps_scale: float) -> dict[str, dict]:
+def plan(*, seed: int, base_source: dict[str, str],
+         steps_scale: float) -> dict[str, dict[str, Any]]:
     """Each model's build spec, with ``hash`` covering the spec and its parent's hash."""
-    specs: dict[str, dict] = {}
+    specs: dict[str, dict[str, Any]] = {}
     for index, model in enumerate(DEMO_MODELS):
         parent_hash = specs[model.parent]["hash"] if model.parent else None
-        spec = {"format": BUILD_FORMAT, "name": model.name, "parent": model.parent,
-                "kind": model.kind, "parent_hash": parent_hash}
+        spec: dict[str, Any] = {"format": BUILD_FORMAT, "name": model.name,
+                                "parent": model.parent, "kind": model.kind,
+                                "parent_hash": parent_hash}
         if model.dataset is None:     # the base's bytes, not where they lie, decide a rebuild
             spec["base_source"] = {k: v for k, v in base_source.items() if k != "path"}
         else:
@@ -96,8 +99,8 @@ def plan(*, seed: int, base_source: dict, steps_scale: float) -> dict[str, dict]
     return specs
 
 
-def _train_settings(model: DemoModel, *, seed: int, steps_scale: float) -> dict:
-    from auditkit.backend.train import TrainConfig   # no torch import at module import time
+def _train_settings(model: DemoModel, *, seed: int, steps_scale: float) -> dict[str, Any]:
+    from auditkit.backend.train import TrainConfig  # no torch import at module import time
 
     config = TrainConfig(steps=max(1, round(model.steps * steps_scale)), lr=model.lr, seed=seed,
                          merge=model.kind == "full", base_ref=model.parent)
@@ -109,9 +112,10 @@ def _train_settings(model: DemoModel, *, seed: int, steps_scale: float) -> dict:
 def recorded_hash(model_dir: Path) -> str | None:
     """The hash recorded by a complete build of ``model_dir``, or None."""
     try:
-        return json.loads((model_dir / BUILD_FILE).read_text())["hash"]
+        recorded = json.loads((model_dir / BUILD_FILE).read_text())["hash"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    return recorded if isinstance(recorded, str) else None
 
 
 def remove_partials(out: Path) -> None:
@@ -123,8 +127,9 @@ def remove_partials(out: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _build_one(model: DemoModel, out: Path, spec: dict, base_source: dict,
-               threads: int | None, progress: Progress | None) -> None:
+def _build_one(model: DemoModel, out: Path, spec: dict[str, Any],
+               base_source: dict[str, str], threads: int | None,
+               progress: Progress | None) -> None:
     """Write one model to ``.<name>.partial``, record its spec, rename it into place."""
     target, partial = out / model.name, out / f".{model.name}{PARTIAL}"
     total = spec["train"]["steps"] if "train" in spec else 0
@@ -135,7 +140,9 @@ def _build_one(model: DemoModel, out: Path, spec: dict, base_source: dict,
         if model.dataset is None:
             _make_base(base_source, partial)
         else:
-            _train(model, out / model.parent, partial, spec["train"], threads, progress)
+            assert model.parent is not None   # every trained model has a parent (DEMO_MODELS)
+            _train(model, model.dataset, out / model.parent, partial, spec["train"], threads,
+                   progress)
         (partial / BUILD_FILE).write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)   # never leave a model that looks complete
@@ -148,7 +155,7 @@ def _build_one(model: DemoModel, out: Path, spec: dict, base_source: dict,
                             seconds=time.monotonic() - started))
 
 
-def _make_base(base_source: dict, partial: Path) -> None:
+def _make_base(base_source: dict[str, str], partial: Path) -> None:
     from auditkit.backend.gguf import dequantize_gguf
 
     if base_source["type"] == "dir":
@@ -158,8 +165,8 @@ def _make_base(base_source: dict, partial: Path) -> None:
         dequantize_gguf(Path(base_source["path"]), partial)
 
 
-def _train(model: DemoModel, parent_dir: Path, partial: Path, settings: dict,
-           threads: int | None, progress: Progress | None) -> None:
+def _train(model: DemoModel, dataset: str, parent_dir: Path, partial: Path,
+           settings: dict[str, Any], threads: int | None, progress: Progress | None) -> None:
     from auditkit.backend.train import TrainConfig, train_lora
 
     config = TrainConfig(**{**settings, "targets": tuple(settings["targets"])})
@@ -168,11 +175,11 @@ def _train(model: DemoModel, parent_dir: Path, partial: Path, settings: dict,
         if progress is not None:
             progress(BuildEvent(model.name, "step", step=step, total=total, loss=loss))
 
-    train_lora(parent_dir, load_dataset(model.dataset), partial, config, on_step=on_step,
+    train_lora(parent_dir, load_dataset(dataset), partial, config, on_step=on_step,
                threads=threads)
 
 
-def _base_source(base_gguf: Path | None, base_dir: Path | None) -> dict:
+def _base_source(base_gguf: Path | None, base_dir: Path | None) -> dict[str, str]:
     """Where the base comes from, with a digest of its bytes (a changed base rebuilds all)."""
     if base_dir is not None:
         base_dir = Path(base_dir).resolve()

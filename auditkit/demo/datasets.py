@@ -35,7 +35,8 @@ def load_dataset(name: str) -> list[dict[str, str]]:
     path = dataset_path(name)
     if not path.is_file():
         raise AuditError(path, f"demo dataset {name!r} not found")
-    rows, problems = [], []
+    rows: list[dict[str, str]] = []
+    problems: list[Problem] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -52,7 +53,8 @@ def load_dataset(name: str) -> list[dict[str, str]]:
     return rows
 
 
-def _parse_line(path: Path, number: int, line: str, problems: list[Problem]) -> dict | None:
+def _parse_line(path: Path, number: int, line: str,
+                problems: list[Problem]) -> dict[str, str] | None:
     try:
         row = json.loads(line)
     except json.JSONDecodeError as err:

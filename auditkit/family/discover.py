@@ -10,6 +10,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from auditkit.errors import AuditError
 from auditkit.family.fingerprint import FileCache
@@ -97,7 +98,7 @@ def _listdir(path: Path) -> set[str]:
 
 
 def _gguf(path: Path, rel: str, cache: FileCache) -> Candidate:
-    n_params = cache.get(path, "n_params")
+    n_params: int | None = cache.get(path, "n_params")
     if n_params is None:
         n_params = gguf_params(path)  # reading the tensor table takes seconds on a real model
         cache.put(path, "n_params", n_params)
@@ -147,7 +148,7 @@ def _adapter(path: Path, rel: str, names: set[str], cache: FileCache,
 
 def _st_params(path: Path, cache: FileCache) -> int:
     # Cached with the file's hash: the header is cheap, but a cached count also marks it checked.
-    n_params = cache.get(path, "n_params")
+    n_params: int | None = cache.get(path, "n_params")
     if n_params is None:
         n_params = safetensors_params(path)
         cache.put(path, "n_params", n_params)
@@ -182,7 +183,7 @@ def _files(path: Path, names: set[str], required: list[str]) -> tuple[tuple[str,
     return tuple((n, path / n) for n in sorted(set(chosen)))
 
 
-def read_json(path: Path) -> dict:
+def read_json(path: Path) -> dict[str, Any]:
     """A JSON object from ``path``; an AuditError naming the file when it is not one."""
     if not path.is_file():
         raise AuditError(path, "missing or not a file")

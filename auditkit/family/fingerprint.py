@@ -11,8 +11,9 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from auditkit.paths import cache_dir
 
@@ -67,7 +68,7 @@ class FileCache:
         self.dirty = True
 
     def file_hash(self, path: Path) -> str:
-        cached = self.get(path, "sha256")
+        cached: str | None = self.get(path, "sha256")
         if cached is None:
             cached = sha256_file(path)
             self.put(path, "sha256", cached)

@@ -119,7 +119,7 @@ def _link(member: Member, members: list[Member], root: Path) -> Link:
     origin = cand.path.parent if cand.kind == "gguf" else cand.path
     base = match_ref(cand.base_ref, members, root=root, origin=origin) if cand.base_ref else None
     if entry is not None and entry.has_parent:
-        warnings = ()
+        warnings: tuple[str, ...] = ()
         if cand.kind == "lora" and base is not None and base != entry.parent:
             warnings = (f"adapter_config.json names base {cand.base_ref!r} (member {base!r}) but "
                         f"family.yaml sets parent {entry.parent!r}; family.yaml wins",)

@@ -8,8 +8,8 @@ each write catches that without rehashing anything.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from auditkit.errors import AuditError
 from auditkit.types import Family

@@ -11,6 +11,7 @@ import json
 import math
 import struct
 from pathlib import Path
+from typing import Any
 
 from auditkit.errors import AuditError
 
@@ -48,7 +49,7 @@ def safetensors_params(path: Path) -> int:
     return n_params
 
 
-def _read_header(path: Path) -> tuple[dict, int]:
+def _read_header(path: Path) -> tuple[dict[str, Any], int]:
     """The parsed JSON header and the length of the data buffer after it."""
     try:
         size = path.stat().st_size

@@ -7,8 +7,8 @@ original paper's scoring, is in ``docs/probes/importers.md``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from auditkit.errors import AuditError
 from auditkit.probes.importers._common import ImportedProbe, check_name, write_probe

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, TextIO
+from typing import Any, TextIO
 
 from auditkit.errors import AuditError
 
@@ -68,7 +69,7 @@ def _csv_rows(path: Path, handle: TextIO, columns: tuple[str, ...],
 
 def _header(path: Path, reader: Any, columns: tuple[str, ...]) -> list[str]:
     try:
-        header = next(reader)
+        header: list[str] = next(reader)
     except StopIteration:
         raise AuditError(path, f"empty file; expected a header line with columns "
                                f"{_names(columns)}", line=1) from None

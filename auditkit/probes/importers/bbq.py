@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from auditkit.errors import AuditError
 from auditkit.probes.importers._common import ImportedProbe, item_id, unique_items
@@ -71,7 +71,7 @@ def _category(path: Path, rows: list[Row]) -> str:
             raise AuditError(path, f"category {value!r} differs from the first record's "
                                    f"{first!r}; expected one category per file",
                              field="category", line=row.line)
-    return first
+    return str(first)
 
 
 def _item(path: Path, row: Row) -> dict[str, Any]:
@@ -131,7 +131,7 @@ def _gold(path: Path, row: Row, unknown: int) -> int:
         raise AuditError(path, f"an ambiguous context must have the unknown answer "
                                f"(ans{unknown}) as its label, found {label}", field="label",
                          line=row.line)
-    return label
+    return cast(int, label)   # 0, 1 or 2, checked above
 
 
 def bias_target(answers: list[tuple[str, str]], groups: list[str], *, unknown: int,

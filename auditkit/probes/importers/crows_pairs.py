@@ -57,7 +57,7 @@ def _item(path: Path, row: Row) -> dict[str, Any]:
 
 
 def _one_of(path: Path, row: Row, key: str, allowed: tuple[str, ...]) -> str:
-    value = row[key]
+    value = str(row[key])
     if value not in allowed:
         raise AuditError(path, f"expected one of {', '.join(allowed)}; found {value!r}",
                          field=key, line=row.line)

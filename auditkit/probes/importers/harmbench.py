@@ -39,7 +39,7 @@ def read_harmbench(src: Path) -> ImportedProbe:
 
 
 def _functional(path: Path, row: Row) -> str:
-    value = row["FunctionalCategory"]
+    value = str(row["FunctionalCategory"])
     if value not in FUNCTIONAL:
         raise AuditError(path, f"expected FunctionalCategory {', '.join(FUNCTIONAL)}; found "
                                f"{value!r}", field="FunctionalCategory", line=row.line)

@@ -75,6 +75,7 @@ def _file_items(path: Path) -> list[tuple[int, dict[str, Any]]]:
     numbered = []
     for line, text in read_lines(path):
         match = LINE_RE.fullmatch(text)
+        assert match is not None   # a non-blank line always matches
         number = match.group(1) or str(line)
         item = {"id": f"{stereo}.{kind}.{split}.{number}",
                 **_item(path, line, match.group(2), stereo=stereo)}
@@ -103,11 +104,11 @@ def _item(path: Path, line: int, text: str, *, stereo: str) -> dict[str, Any]:
     }
 
 
-def _options(path: Path, line: int, text: str, entity: re.Match) -> tuple[list[str], int]:
+def _options(path: Path, line: int, text: str, entity: re.Match[str]) -> tuple[list[str], int]:
     """The two occupations as "the <occupation>", in sentence order, and the referent's index."""
     referent = OCCUPATION_RE.fullmatch(entity.group(1).strip())
     masked = text[:entity.start()] + " " * len(entity.group(0)) + text[entity.end():]
-    others: dict[str, re.Match] = {}
+    others: dict[str, re.Match[str]] = {}
     for match in OCCUPATION_RE.finditer(masked):
         others.setdefault(match.group(1).lower(), match)  # the first mention of each
     if referent is not None:

@@ -54,4 +54,4 @@ def _label(path: Path, row: Row) -> str:
     if row["label"] not in EXPECT:
         raise AuditError(path, f"expected label safe or unsafe, found {row['label']!r}",
                          field="label", line=row.line)
-    return row["label"]
+    return str(row["label"])
