@@ -17,8 +17,10 @@ from auditkit.errors import AuditError
 from auditkit.family import load_family
 from auditkit.paths import cache_dir
 from auditkit.probes import load_probes
-from auditkit.score.engine import BackendOpener, Progress, ScoringStats, score_family
-from auditkit.score.settings import BackendSettings, config_key
+from auditkit.score.backends import BackendOpener, get_backend, scoring_config
+from auditkit.score.engine import Progress, ScoringStats, score_family
+from auditkit.score.executors import get_executor
+from auditkit.score.settings import BackendSettings
 from auditkit.store import ResultCache, collect_results, write_manifest, write_results
 from auditkit.types import Family, Probe
 
@@ -54,45 +56,44 @@ class AuditRun:
 
 
 def audit_family(options: AuditOptions, *, progress: Progress | None = None,
-                 open_backend: BackendOpener | None = None, device: str | None = None,
-                 dtype: str | None = None) -> AuditRun:
+                 open_backend: BackendOpener | None = None) -> AuditRun:
     """The whole audit: :func:`run_audit`, the correlated-failure analysis of the run, then
     its reports (report.html, report.md, summary.json in the run directory)."""
     from auditkit.analyze.io import analyze_run
     from auditkit.report import render_reports
 
-    run = run_audit(options, progress=progress, open_backend=open_backend, device=device,
-                    dtype=dtype)
+    run = run_audit(options, progress=progress, open_backend=open_backend)
     analysis = analyze_run(run.run_dir, seed=options.seed)
     return replace(run, analysis=analysis, reports=render_reports(run.run_dir))
 
 
 def run_audit(options: AuditOptions, *, progress: Progress | None = None,
-              open_backend: BackendOpener | None = None, device: str | None = None,
-              dtype: str | None = None) -> AuditRun:
+              open_backend: BackendOpener | None = None) -> AuditRun:
     """Score the family on the probes (only what the cache lacks) and write the run directory.
 
-    ``open_backend`` (with ``device``/``dtype`` naming what it runs on) replaces the Hugging
-    Face backend, e.g. with a fake one in tests; by default models load as ``options.backend``
-    says.
+    Models load through the backend ``options.backend.backend`` names (registered in
+    :mod:`auditkit.score.backends`), unless ``open_backend`` gives one ready made; either way
+    the backend reports its own cache key (``scoring_config``), and one that does not is
+    refused.
     """
     t0 = time.perf_counter()
     family = load_family(options.family_dir, allow_pickle=options.backend.allow_pickle)
     probes = select_probes(options)
     models = _check_models(family, options.models)
     if open_backend is None:
-        open_backend, device, dtype = _hf_opener(family, options.backend)
-    config = config_key(device or "cpu", dtype or "float32")
+        open_backend = get_backend(options.backend.backend, family, options.backend)
+    config = scoring_config(open_backend)
+    executor = get_executor(options.backend.executor, options.backend)
     t_loaded = time.perf_counter()
     with ResultCache(cache_dir() / CACHE_FILE) as cache:
-        stats = score_family(family, probes, cache=cache, open_backend=open_backend,
-                             config=config, models=models, fresh=options.fresh,
+        stats = score_family(family, probes, cache=cache, opener=open_backend,
+                             executor=executor, models=models, fresh=options.fresh,
                              progress=progress)
-        results = collect_results(family, probes, cache, config, models=models)
+        results = collect_results(family, probes, cache, config.key, models=models)
     t_scored = time.perf_counter()
     run_dir = options.out_dir or default_run_dir(family)
-    manifest = run_manifest(family, probes, options, stats, device=device or "cpu",
-                            dtype=dtype or "float32", config=config,
+    manifest = run_manifest(family, probes, options, stats, device=config.device,
+                            dtype=config.dtype, config=config.key,
                             timings={"setup_s": t_loaded - t0, "scoring_s": t_scored - t_loaded,
                                      "total_s": time.perf_counter() - t0})
     write_results(run_dir, results)
@@ -159,9 +160,3 @@ def _check_models(family: Family, models: Sequence[str]) -> list[str] | None:
                          f"{family.names}", field="--model")
     return list(models) or None
 
-
-def _hf_opener(family: Family, settings: BackendSettings) -> tuple[BackendOpener, str, str]:
-    from auditkit.backend.opener import GroupOpener, resolved  # torch only when scoring
-
-    device, dtype = resolved(settings)
-    return GroupOpener(family, settings), device, dtype

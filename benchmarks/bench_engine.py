@@ -20,7 +20,7 @@ from pathlib import Path
 from auditkit.backend.opener import GroupOpener
 from auditkit.family import load_family
 from auditkit.probes.battery import load_probes
-from auditkit.score.kinds import scorer
+from auditkit.probes.kinds import get_kind
 from auditkit.score.plan import plan_groups
 from auditkit.score.settings import BackendSettings
 
@@ -31,7 +31,7 @@ def requests_for(probes, group):
     for probe in probes:
         for item in probe.items:
             for member in group.scored:
-                reqs = scorer(probe.kind).requests(probe, item)
+                reqs = get_kind(probe.kind).requests(probe, item)
                 requests += reqs
                 adapters += [group.adapter_key(member)] * len(reqs)
     return requests, adapters
@@ -54,7 +54,7 @@ def main() -> None:
     probes = load_probes(names=args.probe, categories=args.category, selection=args.selection)
     group = plan_groups(family)[args.group]
     settings = BackendSettings(token_budget=args.budget, threads=args.threads)
-    with GroupOpener(family, settings)(group) as backend:
+    with GroupOpener(family, settings).open(group) as backend:
         backend.own_decoding = backend.own_decoding and not args.hf_generate
         requests, adapters = requests_for(probes, group)
         wall, cpu = time.perf_counter(), time.process_time()

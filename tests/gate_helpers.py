@@ -11,7 +11,7 @@ from pathlib import Path
 
 from family_helpers import fake_adapter, fake_full
 
-from auditkit.score.backend import FakeBackend
+from auditkit.score import FakeBackend, ScoringConfig
 
 REFUSAL = "I'm sorry, but I can't help with that."
 COMPLIANCE = "Sure, here is how to do it."
@@ -90,7 +90,10 @@ BEHAVIOURS = {
 
 
 class MemberOpener:
-    """Opens a FakeBackend per model group that answers as each member's Behaviour says."""
+    """A backend that opens a FakeBackend per model group answering as each member's Behaviour
+    says."""
+
+    scoring_config = ScoringConfig("cpu", "none", {"backend": "gate-test-members"})
 
     def __init__(self, behaviours: dict[str, Behaviour] | None = None) -> None:
         self.behaviours = BEHAVIOURS if behaviours is None else behaviours
@@ -98,7 +101,7 @@ class MemberOpener:
         self.groups: list = []
 
     @contextmanager
-    def __call__(self, group):
+    def open(self, group):
         members = {key: name for name, key in group.adapters}
         members[None] = group.base
 

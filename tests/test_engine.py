@@ -9,7 +9,7 @@ import tiny
 
 from auditkit.audit import AuditOptions, run_audit
 from auditkit.family import load_family
-from auditkit.score.backend import FakeBackend
+from auditkit.score import FakeBackend, FakeOpener as LibraryFakeOpener
 from auditkit.score.plan import plan_groups
 from auditkit.analyze.io import read_run
 
@@ -68,22 +68,19 @@ def probes_dir(tmp_path) -> Path:
     return folder
 
 
-class FakeOpener:
-    """Opens a FakeBackend per group and remembers them; can interrupt after N calls."""
+class FakeOpener(LibraryFakeOpener):
+    """The fake backend, which can interrupt the run after N backend calls."""
 
     def __init__(self, score_fn=None, generate_fn=None, interrupt_after: int | None = None):
-        self.backends: list[FakeBackend] = []
-        self.score_fn, self.generate_fn = score_fn, generate_fn
+        super().__init__(score_fn=score_fn, generate_fn=generate_fn)
         self.interrupt_after = interrupt_after
 
     @contextmanager
-    def __call__(self, group):
-        backend = FakeBackend(score_fn=self.score_fn, generate_fn=self.generate_fn,
-                              adapters=[key for _, key in group.adapters])
-        if self.interrupt_after is not None:
-            backend = _Interrupting(backend, self)
-        self.backends.append(backend)
-        yield backend
+    def open(self, group):
+        with super().open(group) as backend:
+            if self.interrupt_after is not None:
+                self.backends[-1] = backend = _Interrupting(backend, self)
+            yield backend
 
     def calls(self) -> int:
         return sum(len(b.calls) for b in self.backends)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from family_helpers import fake_adapter
@@ -11,9 +12,10 @@ from gate_helpers import (BENIGN, HARMFUL, N_ITEMS, MemberOpener, fake_gate_fami
                           write_probes)
 from typer.testing import CliRunner
 
-import auditkit.audit
 from auditkit.cli import app
 from auditkit.gate import run_gate
+from auditkit.score import register_backend
+from auditkit.score.backends import unregister_backend
 
 runner = CliRunner()
 
@@ -29,12 +31,12 @@ def probes(tmp_path) -> Path:
 
 
 @pytest.fixture
-def opener(monkeypatch) -> MemberOpener:
-    """The command's model loading replaced by the fake backend."""
+def opener() -> Iterator[MemberOpener]:
+    """A fake backend registered as ``members``, which ``gate()`` below asks for."""
     fake = MemberOpener()
-    monkeypatch.setattr(auditkit.audit, "_hf_opener", lambda family, settings: (fake, "cpu",
-                                                                                "float32"))
-    return fake
+    register_backend("members", lambda family, settings: fake)
+    yield fake
+    unregister_backend("members")
 
 
 def _flat(text: str) -> str:
@@ -43,7 +45,7 @@ def _flat(text: str) -> str:
 
 def gate(family: Path, probes: Path, out: Path, *args: str):
     return runner.invoke(app, ["gate", "--family", str(family), "--probes", str(probes),
-                               "--out", str(out), *args])
+                               "--out", str(out), "--backend", "members", *args])
 
 
 def test_always_comply_candidate_fails_with_exit_1_and_says_why(family, probes, opener,
@@ -158,7 +160,7 @@ def test_unexpected_error_exits_2_without_a_traceback(family, probes, opener, tm
     def boom(*args, **kwargs):
         raise RuntimeError("something broke")
 
-    monkeypatch.setattr("auditkit.gate.run.compare", boom)
+    monkeypatch.setattr("auditkit.gate.run.gate_results", boom)
     monkeypatch.delenv("AUDITKIT_DEBUG", raising=False)
     result = gate(family, probes, tmp_path / "out", "--candidate", "comply")
     assert result.exit_code == 2

@@ -1,4 +1,5 @@
-"""Opening a model group (see ``auditkit.score.plan``) as a loaded :class:`HFBackend`.
+"""The ``hf`` backend: opening a model group (see ``auditkit.score.plan``) as a loaded
+:class:`HFBackend`, and the cache key of its outcomes.
 
 A full model is loaded once with every adapter of the group added to it; a GGUF member is
 first dequantized (once, cached); a LoRA adapter whose parent is an adapter is loaded alone
@@ -17,9 +18,24 @@ from auditkit.backend.group import add_adapter, load_base
 from auditkit.backend.hf import HFBackend
 from auditkit.backend.load import gguf_dir, load_model, load_tokenizer
 from auditkit.backend.threads import cpu_threads
+from auditkit.score.backends import ScoringConfig
 from auditkit.score.plan import ModelGroup
 from auditkit.score.settings import BackendSettings
 from auditkit.types import Family
+
+# Bump when a change to scoring changes results, so cached outcomes are not reused.
+ENGINE_VERSION = "1"
+
+
+def hf_scoring_config(device: str, dtype: str) -> ScoringConfig:
+    """What the HF backend's outcomes depend on besides model and item.
+
+    Device type and dtype change the numbers (bf16 on CUDA vs fp32 on CPU); batch sizes do not
+    (batched scoring equals one-at-a-time scoring), nor do CPU threads, so they are not part of
+    the key. The fields (and so the keys of existing caches) are those of auditkit 0.1.
+    """
+    return ScoringConfig(device=device, dtype=dtype, fields={
+        "engine": ENGINE_VERSION, "device": device.split(":")[0], "dtype": dtype})
 
 
 def resolved(settings: BackendSettings) -> tuple[str, str]:
@@ -29,16 +45,19 @@ def resolved(settings: BackendSettings) -> tuple[str, str]:
 
 
 class GroupOpener:
-    """Callable ``opener(group)`` -> context manager yielding the group's backend."""
+    """The ``hf`` backend for one run: ``open(group)`` -> context manager yielding the group's
+    backend; ``scoring_config`` names the device and dtype it resolved to."""
 
     def __init__(self, family: Family, settings: BackendSettings) -> None:
         self.family = family
         self.settings = settings
         self.device = pick_device(settings.device)
         self.dtype = pick_dtype(self.device, settings.dtype)
+        self.scoring_config = hf_scoring_config(self.device,
+                                                str(self.dtype).removeprefix("torch."))
 
     @contextmanager
-    def __call__(self, group: ModelGroup) -> Iterator[HFBackend]:
+    def open(self, group: ModelGroup) -> Iterator[HFBackend]:
         previous = torch.get_num_threads()
         if torch.device(self.device).type == "cpu":   # chosen per group: the load changes
             torch.set_num_threads(self.settings.threads or cpu_threads())

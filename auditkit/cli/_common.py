@@ -39,6 +39,11 @@ def handles_errors(func: F) -> F:
 
 
 # Options shared by the commands that load models (`run`, `gate`): one definition each.
+BACKEND_OPTION = typer.Option("hf", "--backend", help="The registered backend that scores: hf "
+                              "(transformers, the default) or fake (no model: deterministic "
+                              "made-up answers, to try the pipeline).")
+EXECUTOR_OPTION = typer.Option("local", "--executor", help="Where model groups are scored: "
+                               "local (one after the other in this process).")
 DEVICE_OPTION = typer.Option(None, "--device", help="cpu, cuda, cuda:N (default: cuda when "
                              "present, else cpu).")
 DTYPE_OPTION = typer.Option(None, "--dtype", help="float32, bfloat16 or float16 (default: "

@@ -10,10 +10,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from auditkit.cli._common import (ALLOW_PICKLE_OPTION, BATCH_TOKENS_OPTION, DEVICE_OPTION,
-                                  DTYPE_OPTION, THREADS_OPTION, EXIT_ERROR, EXIT_FAILED, EXIT_OK,
-                                  TRUST_REMOTE_CODE_OPTION, console, err_console, handles_errors,
-                                  selection_of)
+from auditkit.cli._common import (ALLOW_PICKLE_OPTION, BACKEND_OPTION, BATCH_TOKENS_OPTION,
+                                  DEVICE_OPTION, DTYPE_OPTION, EXECUTOR_OPTION, THREADS_OPTION,
+                                  EXIT_ERROR, EXIT_FAILED, EXIT_OK, TRUST_REMOTE_CODE_OPTION,
+                                  console, err_console, handles_errors, selection_of)
 from auditkit.cli.run import INTERRUPTED, RichProgress, _progress_bar
 from auditkit.errors import AuditError
 from auditkit.gate import (GateResult, append_step_summary, junit_xml, markdown_summary,
@@ -50,6 +50,8 @@ def gate(
                                          "here."),
     markdown: Optional[Path] = typer.Option(None, "--markdown", help="Also write the Markdown "
                                             "summary here."),
+    backend: str = BACKEND_OPTION,
+    executor: str = EXECUTOR_OPTION,
     device: Optional[str] = DEVICE_OPTION,
     dtype: Optional[str] = DTYPE_OPTION,
     batch_tokens: Optional[int] = BATCH_TOKENS_OPTION,
@@ -62,8 +64,8 @@ def gate(
     $GITHUB_STEP_SUMMARY when set). Exit 0: passed; 1: the policy failed; 2: bad input or
     an error."""
     chosen = selection_of(quick, selection)
-    settings = BackendSettings(device=device, dtype=dtype, token_budget=batch_tokens,
-                               threads=threads,
+    settings = BackendSettings(backend=backend, executor=executor, device=device, dtype=dtype,
+                               token_budget=batch_tokens, threads=threads,
                                allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
     try:
         with _progress_bar() as bar:

@@ -10,9 +10,9 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from rich.table import Table
 from rich.text import Text
 
-from auditkit.cli._common import (ALLOW_PICKLE_OPTION, BATCH_TOKENS_OPTION, DEVICE_OPTION,
-                                  DTYPE_OPTION, THREADS_OPTION, TRUST_REMOTE_CODE_OPTION,
-                                  console, err_console,
+from auditkit.cli._common import (ALLOW_PICKLE_OPTION, BACKEND_OPTION, BATCH_TOKENS_OPTION,
+                                  DEVICE_OPTION, DTYPE_OPTION, EXECUTOR_OPTION, THREADS_OPTION,
+                                  TRUST_REMOTE_CODE_OPTION, console, err_console,
                                   handles_errors, selection_of)
 from auditkit.cli.analyze import print_analysis
 from auditkit.cli.family import family_tree
@@ -78,6 +78,8 @@ def run(
                                               "(repeatable; default: every member)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory to write "
                                        "(default: reports/<family>-<timestamp>)."),
+    backend: str = BACKEND_OPTION,
+    executor: str = EXECUTOR_OPTION,
     device: Optional[str] = DEVICE_OPTION,
     dtype: Optional[str] = DTYPE_OPTION,
     batch_tokens: Optional[int] = BATCH_TOKENS_OPTION,
@@ -91,8 +93,8 @@ def run(
 ) -> None:
     """Audit a family: score every member on the probes (only what the cache lacks), write
     the item-level results and manifest to a run directory, and print failure rates."""
-    settings = BackendSettings(device=device, dtype=dtype, token_budget=batch_tokens,
-                               threads=threads,
+    settings = BackendSettings(backend=backend, executor=executor, device=device, dtype=dtype,
+                               token_budget=batch_tokens, threads=threads,
                                max_batch_size=max_batch_size, allow_pickle=allow_pickle,
                                trust_remote_code=trust_remote_code)
     from auditkit.audit import AuditOptions, audit_family

@@ -6,6 +6,7 @@ The format is in docs/probe-format.md. Public API:
 - :func:`validate_probes` / :func:`check_battery` (every problem at once, nothing raised)
 - :func:`load_selection`, :func:`apply_selection`, :class:`Selection`
 - :func:`probe_version`, :func:`item_to_dict`, :func:`choice_prompt`
+- probe kinds: :class:`ProbeKind`, :func:`register_kind`, :func:`get_kind`, :func:`kind_names`
 - detectors: :func:`get_detector`, :func:`detect_refusal`, :func:`is_failure`,
   :func:`register_detector`
 """
@@ -15,16 +16,18 @@ from auditkit.probes.battery import filter_probes, load_probes, probe_files, rea
 from auditkit.probes.detectors import (detect_refusal, detector_names, get_detector, is_failure,
                                        register_detector)
 from auditkit.probes.items import item_to_dict
+from auditkit.probes.kinds import (ProbeKind, choice_prompt, get_kind, kind_names,
+                                   register_kind)
 from auditkit.probes.load import load_probe, read_probe
-from auditkit.probes.scoring import choice_prompt
 from auditkit.probes.selection import (Selection, apply_selection, load_selection,
                                        resolve_selection)
 from auditkit.probes.validate import check_battery, validate_probes
 from auditkit.probes.version import probe_version
 
 __all__ = [
-    "Selection", "apply_selection", "check_battery", "choice_prompt", "detect_refusal",
-    "detector_names", "filter_probes", "get_detector", "is_failure", "item_to_dict",
-    "load_probe", "load_probes", "load_selection", "probe_files", "probe_version",
-    "read_battery", "read_probe", "register_detector", "resolve_selection", "validate_probes",
+    "ProbeKind", "Selection", "apply_selection", "check_battery", "choice_prompt",
+    "detect_refusal", "detector_names", "filter_probes", "get_detector", "get_kind",
+    "is_failure", "item_to_dict", "kind_names", "load_probe", "load_probes", "load_selection",
+    "probe_files", "probe_version", "read_battery", "read_probe", "register_detector",
+    "register_kind", "resolve_selection", "validate_probes",
 ]

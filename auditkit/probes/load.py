@@ -12,8 +12,9 @@ from typing import Any, Mapping
 
 from auditkit.errors import AuditError, Problem, ValidationError
 from auditkit.probes.items import parse_item
-from auditkit.probes.schema import (ID_RE, ITEM_KEYS, ITEM_SOURCES, KINDS, NAME_RE, SPEC_KEYS,
-                                    SPEC_REQUIRED, check_keys, describe, read_choice, read_str)
+from auditkit.probes.kinds import get_kind, kind_names
+from auditkit.probes.schema import (ID_RE, ITEM_SOURCES, NAME_RE, SPEC_KEYS, SPEC_REQUIRED,
+                                    check_keys, describe, read_choice, read_str)
 from auditkit.probes.scoring import read_scoring
 from auditkit.probes.source import Issues, line_of, read_jsonl, read_yaml
 from auditkit.probes.templates import expand_templates
@@ -83,7 +84,7 @@ def _read_header(spec: Mapping, issues: Issues) -> tuple[str | None, str | None,
         issues.add(f"expected a name matching [a-z0-9][a-z0-9_.-]*, found {name!r}",
                    field="name", line=line_of(spec, "name"))
         name = None
-    kind = read_choice(spec, "kind", KINDS, issues)
+    kind = read_choice(spec, "kind", tuple(kind_names()), issues)
     texts = {key: read_str(spec, key, issues)
              for key in ("category", "dimension", "description", "source", "license")}
     present = [key for key in ITEM_SOURCES if key in spec]
@@ -136,7 +137,8 @@ def _from_file(spec: Mapping, kind: str, path: Path, issues: Issues) -> list[_Lo
 
 
 def _from_templates(spec: Mapping, kind: str, path: Path, issues: Issues) -> list[_Located]:
-    raws = expand_templates(spec, kind, path.parent, issues, ITEM_KEYS[kind])
+    raws = expand_templates(spec, kind, path.parent, issues,
+                            get_kind(kind).allowed_item_keys)
     scratch = Issues(issues.path)
     located = _parse_all(raws, kind, scratch, None)
     # the same mistake repeats in every expansion of a template: report it once, with a count

@@ -1,6 +1,7 @@
-"""The probe format's vocabulary: allowed keys, defaults, name patterns and typed field readers.
+"""The probe format's vocabulary: spec keys, name patterns and typed field readers.
 
-Each reader takes the raw mapping, a key and the file's :class:`Issues`; it returns the value
+What belongs to one probe kind (its item keys, scoring options) is in
+:mod:`auditkit.probes.kinds`. Each reader takes the raw mapping, a key and the file's :class:`Issues`; it returns the value
 when it is well formed and records a problem (with the key's line) when it is not.
 """
 from __future__ import annotations
@@ -10,7 +11,6 @@ from typing import Any, Mapping
 
 from auditkit.probes.source import Issues, line_of
 
-KINDS = ("pair", "choice", "generation")
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 
@@ -19,23 +19,7 @@ ITEM_SOURCES = ("items", "items_file", "templates")
 SPEC_KEYS = frozenset(SPEC_REQUIRED + ITEM_SOURCES + ("scoring", "slots"))
 TEMPLATE_KEYS = frozenset({"id", "slots", "item"})
 
-COMMON_ITEM_KEYS = ("id", "group", "meta")
-ITEM_KEYS: dict[str, frozenset[str]] = {
-    "pair": frozenset(COMMON_ITEM_KEYS + ("stereotype", "anti_stereotype")),
-    "choice": frozenset(COMMON_ITEM_KEYS + ("context", "question", "options", "gold",
-                                            "bias_target")),
-    "generation": frozenset(COMMON_ITEM_KEYS + ("prompt", "expect")),
-}
-
-SCORING_DEFAULTS: dict[str, dict[str, Any]] = {
-    "pair": {"normalize": "none"},
-    "choice": {"prompt": "{context}\nQuestion: {question}\nAnswer:", "option_prefix": " ",
-               "normalize": "chars"},
-    "generation": {"detector": "refusal", "detector_args": {}, "max_new_tokens": 64,
-                   "system": None},
-}
-NORMALIZE = ("none", "chars")
-EXPECT = ("refuse", "comply")
+NORMALIZE = ("none", "chars")              # log-likelihood kinds: sum, or per character
 
 
 def describe(value: Any) -> str:

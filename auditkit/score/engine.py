@@ -1,26 +1,25 @@
-"""The scoring engine: every (model, probe, item) the cache lacks, scored group by group.
+"""The scoring driver: every (model, probe, item) the cache lacks, scored group by group.
 
-For each model group (a base and its LoRA children, see ``plan``) the engine asks the cache what
-is missing, loads the group only if something is, and scores the missing items in chunks: one
-chunk's requests for all the group's members go to the backend together (mixed-adapter
-batches), identical requests are sent once, and the chunk's outcomes are committed to the cache
-before the next chunk starts, so an interrupted run loses at most the chunk in flight.
+The driver plans the model groups (a base and its LoRA children, see ``plan``), asks the cache
+what each group's members lack, and hands the groups to an executor (``local`` by default),
+which loads a group only if something is missing and scores the missing items in chunks (see
+:mod:`auditkit.score.work`). The driver alone writes the cache: each chunk's outcomes are
+committed as it arrives, after checking that its models were not modified meanwhile, so an
+interrupted run loses at most the chunk in flight. Outcomes are filed under the backend's own
+cache key (its ``scoring_config``).
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from typing import Callable, ContextManager, Protocol, Sequence
+from typing import Any, Iterator, Protocol, Sequence
 
 from auditkit.family.stamp import Stamp, check_unchanged, family_stamps
-from auditkit.score.backend import Backend
-from auditkit.score.kinds import scorer
+from auditkit.score.backends import BackendOpener, scoring_config
+from auditkit.score.executors import Executor, LocalExecutor
 from auditkit.score.plan import ModelGroup, plan_groups
+from auditkit.score.work import ChunkScored, Event, GroupFinished, GroupStarted, GroupTask
 from auditkit.store.cache import ResultCache
-from auditkit.types import Family, Item, Probe
-
-# opens a loaded backend for a group; leaving the context frees the model
-BackendOpener = Callable[[ModelGroup], ContextManager[Backend]]
+from auditkit.types import Family, Probe
 
 
 class Progress(Protocol):
@@ -37,104 +36,95 @@ class ScoringStats:
     cached: int = 0
     groups_loaded: list[str] = field(default_factory=list)
     # per loaded group: base, outcomes scored, seconds (loading included), CPU threads if known
-    group_timings: list[dict] = field(default_factory=list)
+    group_timings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def score_family(family: Family, probes: Sequence[Probe], *, cache: ResultCache,
-                 open_backend: BackendOpener, config: str,
+                 opener: BackendOpener, executor: Executor | None = None,
                  models: Sequence[str] | None = None, chunk_items: int = 64,
                  fresh: bool = False, progress: Progress | None = None) -> ScoringStats:
     """Fill ``cache`` with an outcome for every (model, probe, item); return what it did.
 
     ``fresh`` rescores everything (the new outcomes replace the cached ones).
     """
-    stats = ScoringStats()
+    config = scoring_config(opener).key
     groups = plan_groups(family, models)
-    stamps = family_stamps(family, [m for g in groups for m in g.scored])
-    for group in groups:
-        # probe name -> {item id: members lacking it}
-        todo = _missing(family, group, probes, None if fresh else cache, config)
-        total = _count(todo)
-        cached = len(group.scored) * sum(len(p.items) for p in probes) - total
-        stats.cached += cached
-        if progress:
-            progress.group_started(group, total, cached)
-        if total:
-            stats.groups_loaded.append(group.base)
-            started = time.perf_counter()
-            with open_backend(group) as backend:
-                for probe in probes:
-                    stats.scored += _score_probe(family, group, probe, todo[probe.name], backend,
-                                                 cache, config, chunk_items, progress, stamps)
-            stats.group_timings.append({"group": group.base, "scored": total,
-                                        "seconds": round(time.perf_counter() - started, 3),
-                                        "threads": getattr(backend, "threads", None)})
-        if progress:
-            progress.group_finished(group)
-    return stats
+    tasks = [_task(family, g, probes, None if fresh else cache, config, chunk_items)
+             for g in groups]
+    driver = _Driver(family, cache, config, progress,
+                     family_stamps(family, [m for g in groups for m in g.scored]))
+    events = (executor or LocalExecutor()).run(tasks, opener)
+    try:
+        for event in events:
+            driver.handle(event)
+    finally:
+        _close(events)  # frees a model still loaded when the driver stops early
+    return driver.stats
 
 
-def _missing(family: Family, group: ModelGroup, probes: Sequence[Probe],
-             cache: ResultCache | None, config: str) -> dict[str, dict[str, list[str]]]:
-    """For each probe, the items some scored member lacks, with the members that lack them
-    (all of them when there is no cache to consult)."""
-    todo: dict[str, dict[str, list[str]]] = {}
+def _task(family: Family, group: ModelGroup, probes: Sequence[Probe],
+          cache: ResultCache | None, config: str, chunk_items: int) -> GroupTask:
+    """The group's work: for each probe, the items some scored member lacks, with the members
+    that lack them (all of them when there is no cache to consult)."""
+    need: dict[str, dict[str, tuple[str, ...]]] = {}
     for probe in probes:
         ids = [item.id for item in probe.items]
-        need: dict[str, list[str]] = {}
+        lacking: dict[str, list[str]] = {}
         for member in group.scored:
             found = (cache.get_many(family.get(member).fingerprint, probe.version, config, ids)
                      if cache is not None else {})
             for item_id in ids:
                 if item_id not in found:
-                    need.setdefault(item_id, []).append(member)
-        todo[probe.name] = need
-    return todo
+                    lacking.setdefault(item_id, []).append(member)
+        need[probe.name] = {item_id: tuple(m) for item_id, m in lacking.items()}
+    missing = sum(len(members) for lacking in need.values() for members in lacking.values())
+    cached = len(group.scored) * sum(len(p.items) for p in probes) - missing
+    return GroupTask(group, tuple(probes), need, cached=cached, chunk_items=chunk_items)
 
 
-def _count(todo: dict[str, dict[str, list[str]]]) -> int:
-    return sum(len(members) for need in todo.values() for members in need.values())
+class _Driver:
+    """Consumes the executor's events: writes the cache, counts, reports progress."""
 
+    def __init__(self, family: Family, cache: ResultCache, config: str,
+                 progress: Progress | None, stamps: dict[str, Stamp]) -> None:
+        self.family, self.cache, self.config = family, cache, config
+        self.progress, self.stamps = progress, stamps
+        self.stats = ScoringStats()
 
-def _score_probe(family: Family, group: ModelGroup, probe: Probe, need: dict[str, list[str]],
-                 backend: Backend, cache: ResultCache, config: str, chunk_items: int,
-                 progress: Progress | None, stamps: dict[str, Stamp]) -> int:
-    items = [item for item in probe.items if item.id in need]
-    done = 0
-    for start in range(0, len(items), chunk_items):
-        chunk = [(item, need[item.id]) for item in items[start:start + chunk_items]]
-        outcomes = score_chunk(group, probe, chunk, backend)  # member -> [(item id, outcome)]
+    def handle(self, event: Event) -> None:
+        if isinstance(event, GroupStarted):
+            self._started(event.task)
+        elif isinstance(event, ChunkScored):
+            self._chunk(event)
+        elif isinstance(event, GroupFinished):
+            self._finished(event)
+
+    def _started(self, task: GroupTask) -> None:
+        self.stats.cached += task.cached
+        if self.progress:
+            self.progress.group_started(task.group, task.total, task.cached)
+
+    def _chunk(self, chunk: ChunkScored) -> None:
         # checked before any write: a changed model stores nothing of this chunk
-        check_unchanged(family, outcomes, stamps)
-        for member, rows in outcomes.items():
-            cache.put_many(family.get(member).fingerprint, probe.version, config, rows)
-        n = sum(len(members) for _, members in chunk)
-        done += n
-        if progress:
-            progress.advanced(group, n)
-    return done
+        check_unchanged(self.family, chunk.outcomes, self.stamps)
+        for member, rows in chunk.outcomes.items():
+            self.cache.put_many(self.family.get(member).fingerprint, chunk.probe.version,
+                                self.config, rows)
+        self.stats.scored += chunk.n
+        if self.progress:
+            self.progress.advanced(chunk.group, chunk.n)
+
+    def _finished(self, done: GroupFinished) -> None:
+        if done.loaded:
+            self.stats.groups_loaded.append(done.group.base)
+            self.stats.group_timings.append({
+                "group": done.group.base, "scored": done.scored,
+                "seconds": round(done.seconds, 3), "threads": done.threads})
+        if self.progress:
+            self.progress.group_finished(done.group)
 
 
-def score_chunk(group: ModelGroup, probe: Probe, chunk: Sequence[tuple[Item, Sequence[str]]],
-                backend: Backend) -> dict[str, list[tuple[str, dict]]]:
-    """Score items for the members listed with each, in one backend call; identical requests
-    (same adapter, same request) are sent once."""
-    kind = scorer(probe.kind)
-    unique: dict[tuple, int] = {}  # (adapter key, request) -> index into the backend call
-    plan: list[tuple[str, Item, list[int]]] = []  # (member, item, indices of its requests)
-    for item, members in chunk:
-        reqs = kind.requests(probe, item)  # built once per item, shared by all members
-        for member in members:
-            key = group.adapter_key(member)
-            slots = [unique.setdefault((key, r), len(unique)) for r in reqs]
-            plan.append((member, item, slots))
-    calls = list(unique)
-    adapters = [key for key, _ in calls]
-    requests = [req for _, req in calls]
-    method = getattr(backend, kind.METHOD)
-    results = method(requests, adapters=adapters)
-    out: dict[str, list[tuple[str, dict]]] = {}
-    for member, item, slots in plan:
-        outcome = kind.outcome(probe, item, [results[i] for i in slots])
-        out.setdefault(member, []).append((item.id, outcome))
-    return out
+def _close(events: Iterator[Event]) -> None:
+    close = getattr(events, "close", None)
+    if close is not None:
+        close()

@@ -25,6 +25,9 @@ class TimedOpener:
     """The real ``GroupOpener`` (built on first use), timing loads and backend calls."""
 
     def __init__(self, family_dir: Path, settings: Any, meter: Meter) -> None:
+        from auditkit.backend.opener import hf_scoring_config, resolved
+
+        self.scoring_config = hf_scoring_config(*resolved(settings))
         self.family_dir = family_dir
         self.settings = settings
         self.meter = meter
@@ -32,14 +35,14 @@ class TimedOpener:
         self.tokens_run = 0
 
     @contextmanager
-    def __call__(self, group: Any) -> Iterator[Any]:
+    def open(self, group: Any) -> Iterator[Any]:
         if self.inner is None:
             from auditkit.backend.opener import GroupOpener
             from auditkit.family import load_family
 
             self.inner = GroupOpener(load_family(self.family_dir), self.settings)
         with self.meter.section("load"):
-            context = self.inner(group)
+            context = self.inner.open(group)
             backend = context.__enter__()
         backend.loglikelihood = self.meter.timed("loglikelihood", backend.loglikelihood)
         backend.generate = self.meter.timed("generate", backend.generate)
@@ -74,11 +77,8 @@ def main() -> None:
     kwargs: dict[str, Any] = {}
     if args.measure:
         install_hooks(meter)
-        from auditkit.backend.opener import resolved
-
-        device, dtype = resolved(settings)
         opener = TimedOpener(args.family, settings, meter)
-        kwargs = {"open_backend": opener, "device": device, "dtype": dtype}
+        kwargs = {"open_backend": opener}
     t0 = time.perf_counter()
     run = run_audit(options, **kwargs)
     t1 = time.perf_counter()

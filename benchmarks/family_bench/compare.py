@@ -9,7 +9,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from auditkit.score.kinds import scorer
+from auditkit.probes.kinds import get_kind
 from auditkit.types import Probe
 
 KEY = ["model", "probe", "item"]
@@ -44,7 +44,7 @@ def read_lmeval(model: str, out_dir: Path, tasks: dict[str, str],
             continue
         probe = by_name[tasks[match.group(1)]]
         items = {item.id: item for item in probe.items}
-        kind = scorer(probe.kind)
+        kind = get_kind(probe.kind)
         for line in path.read_text().splitlines():
             sample = json.loads(line)
             item = items[sample["doc"]["id"]]

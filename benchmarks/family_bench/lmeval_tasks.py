@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
-from auditkit.score.kinds import scorer
+from auditkit.probes.kinds import get_kind
 from auditkit.types import Family, Probe
 
 
@@ -36,7 +36,7 @@ def rendered_prompt(tokenizer: Any, request: Any) -> str:
 
 
 def _docs(probe: Probe, tokenizer: Any) -> list[dict]:
-    kind = scorer(probe.kind)
+    kind = get_kind(probe.kind)
     docs = []
     for item in probe.items:
         reqs = kind.requests(probe, item)

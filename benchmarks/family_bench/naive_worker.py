@@ -3,7 +3,7 @@
     python -m family_bench.naive_worker OUT.json ROWS.jsonl FAMILY [--selection quick]
         [--model NAME ...]
 
-Same probes, same requests (``scorer(kind).requests``), same tokenisation
+Same probes, same requests (``get_kind(kind).requests``), same tokenisation
 (``auditkit.backend.tokens``) and same outcome functions as auditkit; what differs is the
 execution: batch 1, every position projected to the vocabulary, no shared contexts, no
 identical-request reuse, no mixed-adapter batches (a LoRA member is its base + the adapter,
@@ -67,7 +67,7 @@ def score_model(family: Any, name: str, probes: list, meter: Meter, rows: list[d
 
     from auditkit.backend.load import load_model
     from auditkit.backend.tokens import pad_token_id, stop_token_ids
-    from auditkit.score.kinds import scorer
+    from auditkit.probes.kinds import get_kind
 
     with meter.section("load"):
         loaded = load_model(family, name, device=device, dtype=dtype)
@@ -76,8 +76,8 @@ def score_model(family: Any, name: str, probes: list, meter: Meter, rows: list[d
     pad_id = pad_token_id(tok)
     with torch.inference_mode():
         for probe in probes:
-            kind = scorer(probe.kind)
-            section = "generate" if kind.METHOD == "generate" else "loglikelihood"
+            kind = get_kind(probe.kind)
+            section = "generate" if kind.method == "generate" else "loglikelihood"
             for item in probe.items:
                 with meter.section(section):
                     reqs = kind.requests(probe, item)
