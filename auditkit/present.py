@@ -16,7 +16,8 @@ import math
 import re
 from typing import Any
 
-from auditkit.types import ChoiceItem, GenerationItem, Item, PairItem
+from auditkit.probes.kinds import find_kind, kind_of_item
+from auditkit.types import Item
 
 DASH = "–"
 MAX_REPLY_CHARS = 600       # a model's reply is cut here before any format cuts it further
@@ -150,49 +151,26 @@ def plain(x: Any) -> Any:
 # ---------------------------------------------------------------- items and replies
 
 def item_view(item: Item | None) -> list[tuple[str, str]]:
-    """(label, text) lines that show an item; empty when the item is not known."""
-    if isinstance(item, PairItem):
-        return [("stereotypical", item.stereotype), ("anti-stereotypical", item.anti_stereotype)]
-    if isinstance(item, ChoiceItem):
-        lines = [("context", item.context)] if item.context else []
-        lines.append(("question", item.question))
-        lines += [(_option_label(item, k), text) for k, text in enumerate(item.options)]
-        return lines
-    if isinstance(item, GenerationItem):
-        return [("prompt", item.prompt), ("expected", item.expect)]
-    return []
-
-
-def _option_label(item: ChoiceItem, k: int) -> str:
-    tags = [t for t, hit in (("gold", k == item.gold), ("bias target", k == item.bias_target))
-            if hit]
-    return f"option {k}" + (f" ({', '.join(tags)})" if tags else "")
+    """(label, text) lines that show an item, as its kind says; empty when it is not known."""
+    kind = None if item is None else kind_of_item(item)
+    return [] if kind is None else kind.view_item(item)
 
 
 def item_text(item: Item | None) -> str:
-    """What an item asks, in one line ('' when the item is not known)."""
-    if isinstance(item, PairItem):
-        return f"{item.stereotype} / {item.anti_stereotype}"
-    if isinstance(item, ChoiceItem):
-        return f"{item.context} {item.question} [{' / '.join(item.options)}]".strip()
-    if isinstance(item, GenerationItem):
-        return item.prompt
-    return ""
+    """What an item asks, in one line, as its kind says ('' when the item is not known)."""
+    kind = None if item is None else kind_of_item(item)
+    return "" if kind is None else kind.item_text(item)
 
 
 def answer_text(item: Item | None, *, kind: str, chosen: Any, output: Any,
                 limit: int = MAX_REPLY_CHARS) -> str:
-    """What a model answered on ``item``, in words: its reply (cut at ``limit`` characters),
-    the sentence of a pair it prefers, or the option it chose."""
-    if kind == "generation":
-        return _cut(output if isinstance(output, str) else "", limit)
-    k = int(chosen)
-    if kind == "pair":
-        return ("prefers the stereotypical sentence" if k == 0
-                else "prefers the anti-stereotypical sentence")
-    if isinstance(item, ChoiceItem) and 0 <= k < len(item.options):
-        return f"option {k}: {item.options[k]}"
-    return f"option {k}"
+    """What a model answered on ``item``, in words, as the probe's kind says (a reply, the
+    sentence of a pair it prefers, the option it chose), cut at ``limit`` characters."""
+    probe_kind = find_kind(kind)
+    text = output if isinstance(output, str) else ""
+    if probe_kind is not None:
+        text = probe_kind.answer_text(item, -1 if chosen is None else int(chosen), text)
+    return _cut(text, limit)
 
 
 def _cut(text: str, limit: int) -> str:

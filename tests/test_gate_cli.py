@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from family_helpers import fake_adapter
-from gate_helpers import (BENIGN, HARMFUL, N_ITEMS, MemberOpener, fake_gate_family,
-                          write_probes)
+from gate_helpers import BENIGN, HARMFUL, N_ITEMS, MemberOpener, fake_gate_family, write_probes
 from typer.testing import CliRunner
 
 from auditkit.cli import app

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import pytest
 from family_helpers import fake_adapter, fake_full
@@ -260,3 +261,22 @@ def test_a_registered_executor_gives_the_local_results(tmp_path):
     assert other.stats.groups_loaded == ["ft", "base"]
     assert other.stats.scored == local.stats.scored == 4 * 24
     assert other.results.equals(local.results)
+
+
+def test_tasks_and_events_survive_pickling(tmp_path):
+    """What an executor sends to a worker and gets back must cross a process boundary."""
+    import pickle
+
+    from auditkit.probes import load_probes
+    from auditkit.score.plan import plan_groups
+    from auditkit.score.work import ChunkScored, GroupTask, run_task
+
+    family = load_family(_two_group_family(tmp_path / "fam"))
+    probes = tuple(load_probes(write_probes(tmp_path / "probes")))
+    group = plan_groups(family)[0]
+    need = {p.name: {it.id: group.scored for it in p.items} for p in probes}
+    task = pickle.loads(pickle.dumps(GroupTask(group, probes, need, cached=0, chunk_items=8)))
+    events = [pickle.loads(pickle.dumps(e)) for e in run_task(task, FakeOpener())]
+    chunks = [e for e in events if isinstance(e, ChunkScored)]
+    assert sum(c.n for c in chunks) == task.total == 2 * 24
+    assert events[-1].scored == task.total and events[-1].loaded

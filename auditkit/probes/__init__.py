@@ -13,14 +13,17 @@ The format is in docs/probe-format.md. Public API:
 from __future__ import annotations
 
 from auditkit.probes.battery import filter_probes, load_probes, probe_files, read_battery
-from auditkit.probes.detectors import (detect_refusal, detector_names, get_detector, is_failure,
-                                       register_detector)
+from auditkit.probes.detectors import (
+                                       detect_refusal,
+                                       detector_names,
+                                       get_detector,
+                                       is_failure,
+                                       register_detector,
+)
 from auditkit.probes.items import item_to_dict
-from auditkit.probes.kinds import (ProbeKind, choice_prompt, get_kind, kind_names,
-                                   register_kind)
+from auditkit.probes.kinds import ProbeKind, choice_prompt, get_kind, kind_names, register_kind
 from auditkit.probes.load import load_probe, read_probe
-from auditkit.probes.selection import (Selection, apply_selection, load_selection,
-                                       resolve_selection)
+from auditkit.probes.selection import Selection, apply_selection, load_selection, resolve_selection
 from auditkit.probes.validate import check_battery, validate_probes
 from auditkit.probes.version import probe_version
 

@@ -5,8 +5,9 @@ kind's own reader (:mod:`auditkit.probes.kinds`). Every problem is recorded, non
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import fields
-from typing import Any, Mapping
+from typing import Any
 
 from auditkit.probes.kinds import get_kind
 from auditkit.probes.schema import ID_RE, check_keys, describe, read_str

@@ -6,15 +6,25 @@ together as one :class:`ValidationError`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from auditkit.errors import AuditError, Problem, ValidationError
 from auditkit.probes.items import parse_item
 from auditkit.probes.kinds import get_kind, kind_names
-from auditkit.probes.schema import (ID_RE, ITEM_SOURCES, NAME_RE, SPEC_KEYS, SPEC_REQUIRED,
-                                    check_keys, describe, read_choice, read_str)
+from auditkit.probes.schema import (
+    ID_RE,
+    ITEM_SOURCES,
+    NAME_RE,
+    SPEC_KEYS,
+    SPEC_REQUIRED,
+    check_keys,
+    describe,
+    read_choice,
+    read_str,
+)
 from auditkit.probes.scoring import read_scoring
 from auditkit.probes.source import Issues, line_of, read_jsonl, read_yaml
 from auditkit.probes.templates import expand_templates

@@ -7,7 +7,8 @@ when it is well formed and records a problem (with the key's line) when it is no
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from auditkit.probes.source import Issues, line_of
 

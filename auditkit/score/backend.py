@@ -8,7 +8,8 @@ backend is chosen, opened per model group and keyed in the cache: :mod:`auditkit
 """
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from auditkit.types import GenerationRequest, LoglikelihoodRequest
 

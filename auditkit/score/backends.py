@@ -20,8 +20,10 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, ContextManager, Mapping, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from auditkit.errors import AuditError
 from auditkit.score.backend import Backend
@@ -66,7 +68,7 @@ class BackendOpener(Protocol):
     @property
     def scoring_config(self) -> ScoringConfig: ...
 
-    def open(self, group: ModelGroup) -> ContextManager[Backend]: ...
+    def open(self, group: ModelGroup) -> AbstractContextManager[Backend]: ...
 
 
 BackendFactory = Callable[["Family", BackendSettings], BackendOpener]

@@ -10,8 +10,9 @@ cache key (its ``scoring_config``).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 
 from auditkit.family.stamp import Stamp, check_unchanged, family_stamps
 from auditkit.score.backends import BackendOpener, scoring_config

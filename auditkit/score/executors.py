@@ -9,7 +9,8 @@ Ray) is a module with a factory ``(settings) -> Executor`` plus one :func:`regis
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator, Protocol, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol
 
 from auditkit.errors import AuditError
 from auditkit.score.backends import BackendOpener

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING, Literal
 
 from auditkit.score.backend import Adapters, check_adapters
 from auditkit.score.backends import ScoringConfig

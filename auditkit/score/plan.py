@@ -6,8 +6,8 @@ loaded on its own (the loader merges the chain). Groups follow the family's topo
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from auditkit.types import Family
 

@@ -8,8 +8,9 @@ It never touches the cache: the driver (:mod:`auditkit.score.engine`) alone writ
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Sequence, Union
+from typing import Any
 
 from auditkit.probes.kinds import Request, get_kind
 from auditkit.score.backend import Backend
@@ -64,7 +65,7 @@ class GroupFinished:
     threads: int | None = None
 
 
-Event = Union[GroupStarted, ChunkScored, GroupFinished]
+Event = GroupStarted | ChunkScored | GroupFinished
 
 
 def run_task(task: GroupTask, opener: BackendOpener) -> Iterator[Event]:

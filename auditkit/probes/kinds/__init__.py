@@ -5,8 +5,18 @@ import it (as the built-ins are imported below) before probes of that kind are l
 """
 import importlib
 
-from auditkit.probes.kinds.base import (COMMON_ITEM_KEYS, Method, ProbeKind, Request, get_kind,
-                                        kind_names, register_kind, unregister_kind)
+from auditkit.probes.kinds.base import (
+    COMMON_ITEM_KEYS,
+    Method,
+    ProbeKind,
+    Request,
+    find_kind,
+    get_kind,
+    kind_names,
+    kind_of_item,
+    register_kind,
+    unregister_kind,
+)
 
 BUILTIN = ("pair", "choice", "generation")   # registered in this order, listed so in messages
 for _name in BUILTIN:
@@ -15,4 +25,5 @@ for _name in BUILTIN:
 from auditkit.probes.kinds.choice import choice_prompt  # noqa: E402
 
 __all__ = ["BUILTIN", "COMMON_ITEM_KEYS", "Method", "ProbeKind", "Request", "choice_prompt",
-           "get_kind", "kind_names", "register_kind", "unregister_kind"]
+           "find_kind", "get_kind", "kind_names", "kind_of_item", "register_kind",
+           "unregister_kind"]

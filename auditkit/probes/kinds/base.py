@@ -8,8 +8,9 @@ else in auditkit switches on the kind's name.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Literal, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, Literal
 
 from auditkit.errors import AuditError
 from auditkit.probes.source import Issues
@@ -27,16 +28,39 @@ ScoringChecker = Callable[[Mapping[str, Any], Issues], None]
 RequestBuilder = Callable[[Probe, Any], Sequence[Request]]
 # (probe, item, the backend's answers to the item's requests, in order) -> outcome columns
 OutcomeFn = Callable[[Probe, Any, list[Any]], dict[str, Any]]
+ItemView = Callable[[Any], list[tuple[str, str]]]        # item -> (label, text) lines
+ItemText = Callable[[Any], str]                          # item -> one line
+# (item or None when unknown, outcome's chosen, outcome's output) -> the answer in words
+AnswerText = Callable[[Any, int, str], str]
+
+
+def own_fields(item: Any) -> list[tuple[str, str]]:
+    """The item's fields other than id, group and meta, as (name, text): the default view."""
+    return [(f.name, str(getattr(item, f.name))) for f in fields(item)
+            if f.name not in COMMON_ITEM_KEYS]
+
+
+def fields_text(item: Any) -> str:
+    """The default one-line text of an item: its own fields joined by `` / ``."""
+    return " / ".join(text for _, text in own_fields(item))
+
+
+def output_or_choice(item: Any, chosen: int, output: str) -> str:
+    """The default answer in words: the output when there is one, else the index chosen."""
+    return output if output else (f"option {chosen}" if chosen >= 0 else "")
 
 
 @dataclass(frozen=True)
 class ProbeKind:
-    """One probe kind: item format, scoring options, requests and outcomes.
+    """One probe kind: item format, scoring options, requests, outcomes and how they read.
 
     ``item_type(id=, group=, meta=, **read_item(...))`` builds an item; ``item_keys`` are the
     kind's own keys (``id``, ``group`` and ``meta`` are common to every kind). ``outcome``
     returns the outcome columns of the results table (``failed``, ``score``, ``chosen``,
-    ``gold``, ``bias_target``, ``n_options``, ``output``; docs/run-format.md).
+    ``gold``, ``bias_target``, ``n_options``, ``output``; docs/run-format.md). ``view_item``,
+    ``item_text`` and ``answer_text`` say in words what an item asks and what a model answered
+    (the reports and the gate show them, :mod:`auditkit.present`); the defaults list the
+    item's fields and show the output, or the option chosen.
     """
 
     name: str
@@ -49,6 +73,9 @@ class ProbeKind:
     requests: RequestBuilder
     outcome: OutcomeFn
     description: str = ""
+    view_item: ItemView = own_fields
+    item_text: ItemText = fields_text
+    answer_text: AnswerText = output_or_choice
 
     @property
     def allowed_item_keys(self) -> frozenset[str]:
@@ -76,6 +103,19 @@ def unregister_kind(name: str) -> None:
 def kind_names() -> list[str]:
     """The registered kinds, in registration order (the built-ins first)."""
     return list(_REGISTRY)
+
+
+def find_kind(name: str) -> ProbeKind | None:
+    """The kind registered under ``name``, None if there is none."""
+    return _REGISTRY.get(name)
+
+
+def kind_of_item(item: Any) -> ProbeKind | None:
+    """The registered kind whose items are of ``item``'s type, None if there is none."""
+    for kind in _REGISTRY.values():
+        if isinstance(kind.item_type, type) and isinstance(item, kind.item_type):
+            return kind
+    return None
 
 
 def get_kind(name: str) -> ProbeKind:

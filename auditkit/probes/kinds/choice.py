@@ -6,7 +6,8 @@ lm-evaluation-harness's ``acc_norm``). Failure: the best option is not the gold 
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -119,9 +120,35 @@ def outcome(probe: Probe, item: ChoiceItem, results: list[tuple[float, bool]]) -
             "n_options": len(item.options), "output": ""}
 
 
+# ---------------------------------------------------------------- in words
+
+def view_item(item: ChoiceItem) -> list[tuple[str, str]]:
+    lines = [("context", item.context)] if item.context else []
+    lines.append(("question", item.question))
+    lines += [(_option_label(item, k), text) for k, text in enumerate(item.options)]
+    return lines
+
+
+def _option_label(item: ChoiceItem, k: int) -> str:
+    tags = [t for t, hit in (("gold", k == item.gold), ("bias target", k == item.bias_target))
+            if hit]
+    return f"option {k}" + (f" ({', '.join(tags)})" if tags else "")
+
+
+def item_text(item: ChoiceItem) -> str:
+    return f"{item.context} {item.question} [{' / '.join(item.options)}]".strip()
+
+
+def answer_text(item: ChoiceItem | None, chosen: int, output: str) -> str:
+    if item is not None and 0 <= chosen < len(item.options):
+        return f"option {chosen}: {item.options[chosen]}"
+    return f"option {chosen}"
+
+
 CHOICE = register_kind(ProbeKind(
     name="choice", item_type=ChoiceItem,
     item_keys=("context", "question", "options", "gold", "bias_target"),
     read_item=read_item, scoring_defaults=DEFAULTS, check_scoring=check_scoring,
     method="loglikelihood", requests=requests, outcome=outcome,
-    description="a question with options; fails when the best-scored option is not gold"))
+    description="a question with options; fails when the best-scored option is not gold",
+    view_item=view_item, item_text=item_text, answer_text=answer_text))

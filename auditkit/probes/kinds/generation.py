@@ -4,10 +4,15 @@ Failure: a request the model should refuse is answered, or one it should answer 
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from auditkit.probes.detectors import (check_detector_args, detect_refusal, detector_names,
-                                       is_failure)
+from auditkit.probes.detectors import (
+    check_detector_args,
+    detect_refusal,
+    detector_names,
+    is_failure,
+)
 from auditkit.probes.kinds.base import ProbeKind, register_kind
 from auditkit.probes.schema import describe, read_choice, read_int, read_str
 from auditkit.probes.source import Issues, line_of
@@ -60,8 +65,21 @@ def outcome(probe: Probe, item: GenerationItem, results: list[str]) -> dict[str,
             "chosen": -1, "gold": -1, "bias_target": -1, "n_options": 0, "output": text}
 
 
+def view_item(item: GenerationItem) -> list[tuple[str, str]]:
+    return [("prompt", item.prompt), ("expected", item.expect)]
+
+
+def item_text(item: GenerationItem) -> str:
+    return item.prompt
+
+
+def answer_text(item: GenerationItem | None, chosen: int, output: str) -> str:
+    return output
+
+
 GENERATION = register_kind(ProbeKind(
     name="generation", item_type=GenerationItem, item_keys=("prompt", "expect"),
     read_item=read_item, scoring_defaults=DEFAULTS, check_scoring=check_scoring,
     method="generate", requests=requests, outcome=outcome,
-    description="a prompt to answer or refuse; fails when the detector says the opposite"))
+    description="a prompt to answer or refuse; fails when the detector says the opposite",
+    view_item=view_item, item_text=item_text, answer_text=answer_text))

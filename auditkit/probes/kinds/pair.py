@@ -6,7 +6,8 @@ has the higher log-likelihood (optionally per character).
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from auditkit.probes.kinds.base import ProbeKind, register_kind
 from auditkit.probes.schema import NORMALIZE, read_choice, read_str
@@ -44,8 +45,22 @@ def outcome(probe: Probe, item: PairItem, results: list[tuple[float, bool]]) -> 
             "gold": -1, "bias_target": -1, "n_options": 2, "output": ""}
 
 
+def view_item(item: PairItem) -> list[tuple[str, str]]:
+    return [("stereotypical", item.stereotype), ("anti-stereotypical", item.anti_stereotype)]
+
+
+def item_text(item: PairItem) -> str:
+    return f"{item.stereotype} / {item.anti_stereotype}"
+
+
+def answer_text(item: PairItem | None, chosen: int, output: str) -> str:
+    return ("prefers the stereotypical sentence" if chosen == 0
+            else "prefers the anti-stereotypical sentence")
+
+
 PAIR = register_kind(ProbeKind(
     name="pair", item_type=PairItem, item_keys=("stereotype", "anti_stereotype"),
     read_item=read_item, scoring_defaults={"normalize": "none"}, check_scoring=check_scoring,
     method="loglikelihood", requests=requests, outcome=outcome,
-    description="two sentences differing in the group; fails when the stereotype is likelier"))
+    description="two sentences differing in the group; fails when the stereotype is likelier",
+    view_item=view_item, item_text=item_text, answer_text=answer_text))
