@@ -1,0 +1,14 @@
+"""Reply judges: the interface and registry (:mod:`.base`), the registered judges and their
+evaluation against human labels (:mod:`.evaluate`).
+
+Importing this package registers ``heuristic`` (the string rules, a baseline) and ``default``
+(the trained linear judge; its model is read when the judge is built).
+"""
+from __future__ import annotations
+
+from auditkit.judge.base import (LABELS, Judge, Judgement, Label, get_judge, judge_names,
+                                 register_judge)
+from auditkit.judge import heuristic as _heuristic  # noqa: E402,F401  registers "heuristic"
+from auditkit.judge import default as _default  # noqa: E402,F401  registers "default"
+
+__all__ = ["LABELS", "Judge", "Judgement", "Label", "get_judge", "judge_names", "register_judge"]

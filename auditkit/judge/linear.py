@@ -1,0 +1,110 @@
+"""A linear text model stored without pickle: TF-IDF blocks + cues, softmax / logistic heads.
+
+Files (written by :func:`auditkit.judge.train.export`):
+- ``model.json``: format version, the blocks (field, analyzer, n-gram range, sublinear tf,
+  vocabulary term -> column), the cue names, the heads' class names, training metadata.
+- ``weights.npz`` (read with ``allow_pickle=False``): ``idf_<b>`` (V_b,) per block and, per
+  head h, ``<h>_coef`` (K, D) and ``<h>_intercept`` (K,), D = sum V_b + number of cues.
+
+Inference reproduces scikit-learn exactly: per block, counts of the analyzer's n-grams that are
+in the vocabulary, tf (1 + log tf when sublinear) times idf, L2-normalised; cues appended as
+they are; z = x W^T + b; probabilities softmax(z) (K > 1) or sigmoid(z) for a binary head.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from auditkit.errors import AuditError
+from auditkit.judge import features
+
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Block:
+    field: str
+    analyzer: str
+    lo: int
+    hi: int
+    sublinear: bool
+    vocabulary: dict[str, int]
+    idf: np.ndarray                  # (V,)
+
+    def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, values) of the L2-normalised TF-IDF vector of ``text`` (sparse)."""
+        counts = Counter(features.ANALYZERS[self.analyzer](text, self.lo, self.hi))
+        hits = [(self.vocabulary[g], c) for g, c in counts.items() if g in self.vocabulary]
+        if not hits:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids = np.fromiter((i for i, _ in hits), dtype=np.int64, count=len(hits))
+        tf = np.fromiter((c for _, c in hits), dtype=np.float64, count=len(hits))
+        values = ((1.0 + np.log(tf)) if self.sublinear else tf) * self.idf[ids]
+        return ids, values / np.linalg.norm(values)
+
+
+@dataclass(frozen=True)
+class Head:
+    classes: tuple[str, ...]
+    coef: np.ndarray                 # (K, D); K = 1 for a binary head
+    intercept: np.ndarray            # (K,)
+
+    def probabilities(self, z: np.ndarray) -> np.ndarray:
+        """(N, len(classes)) class probabilities from the (N, K) decision values."""
+        if self.coef.shape[0] == 1:
+            p = 1.0 / (1.0 + np.exp(-z[:, 0]))
+            return np.stack([1.0 - p, p], axis=1)
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class LinearTextModel:
+    blocks: tuple[Block, ...]
+    cue_names: tuple[str, ...]
+    heads: dict[str, Head]
+    meta: dict
+
+    def decision(self, head: str, requests: Sequence[str], replies: Sequence[str]) -> np.ndarray:
+        """(N, K) decision values x W^T + b of one head."""
+        h = self.heads[head]
+        out = np.tile(h.intercept, (len(replies), 1))
+        offsets = np.cumsum([0] + [len(b.idf) for b in self.blocks])
+        for n, (request, reply) in enumerate(zip(requests, replies)):
+            texts = features.fields(request, reply)
+            for block, start in zip(self.blocks, offsets):
+                ids, values = block.vector(texts[block.field])
+                out[n] += h.coef[:, start + ids] @ values
+            if self.cue_names:
+                out[n] += h.coef[:, offsets[-1]:] @ features.cues(request, reply)
+        return out
+
+    def predict_proba(self, head: str, requests: Sequence[str],
+                      replies: Sequence[str]) -> np.ndarray:
+        """(N, len(classes)) probabilities of one head."""
+        return self.heads[head].probabilities(self.decision(head, requests, replies))
+
+
+def load_linear(folder: str | Path) -> LinearTextModel:
+    """Read ``model.json`` and ``weights.npz`` from ``folder`` (no pickle)."""
+    folder = Path(folder)
+    try:
+        spec = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+        with np.load(folder / "weights.npz", allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError) as err:
+        raise AuditError(folder, f"cannot read the judge model: {err}") from err
+    if spec.get("format") != FORMAT or tuple(spec["cues"]) not in ((), features.CUE_NAMES):
+        raise AuditError(folder / "model.json", f"format {spec.get('format')!r} or cue names do "
+                         f"not match this auditkit (expected format {FORMAT})", field="format")
+    blocks = tuple(Block(b["field"], b["analyzer"], b["lo"], b["hi"], b["sublinear"],
+                         b["vocabulary"], arrays[f"idf_{i}"]) for i, b in enumerate(spec["blocks"]))
+    heads = {name: Head(tuple(classes), arrays[f"{name}_coef"], arrays[f"{name}_intercept"])
+             for name, classes in spec["heads"].items()}
+    return LinearTextModel(blocks, tuple(spec["cues"]), heads, spec.get("meta", {}))

@@ -1,0 +1,122 @@
+"""Compare judge candidates on held-out replies: grouped cross-validation, leave-one-source-out
+and the held-out test splits, per source. The figures behind the choice in docs/judge.md.
+
+Every split keeps a request group (a request, or a prompt template) on one side only. Figures
+per source and scheme: ``kappa_rc`` Cohen's kappa of the refuse/comply decision (full
+compliance vs partial or full refusal), ``kappa3`` the three-way kappa, ``acc3`` three-way
+accuracy; for harmful compliance ``kappa_hc``. Selection rule (fixed before looking at the test
+splits): the highest mean ``kappa_rc`` over the cross-validation and leave-one-source-out cells
+of the three-way sources; the test splits are reported, not used to choose.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from auditkit.judge.base import LABELS
+from auditkit.judge.data import LabelledReply
+from auditkit.judge.metrics import cohen_kappa
+from auditkit.judge.train import Candidate, Fitted, fit
+
+Predictor = Callable[[Sequence[str], Sequence[str]], tuple[list[str], np.ndarray]]
+
+
+def refuses(label: str) -> bool:
+    return label != "full_compliance"
+
+
+def predict(fitted: Fitted, rows: Sequence[LabelledReply]) -> pd.DataFrame:
+    """One row per reply: source, human labels, predicted label and harmful probability."""
+    requests, replies = [r.request for r in rows], [r.reply for r in rows]
+    out = pd.DataFrame({"source": [r.source for r in rows], "label": [r.label for r in rows],
+                        "harmful": [r.harmful for r in rows]})
+    if "three_way" in fitted.heads:
+        proba = fitted.predict_proba("three_way", requests, replies)
+        out["predicted"] = fitted.heads["three_way"].classes_[proba.argmax(axis=1)]
+    if "harmful" in fitted.heads:
+        out["p_harmful"] = fitted.predict_proba("harmful", requests, replies)[:, 1]
+    return out
+
+
+def fold_of(group: str, k: int) -> int:
+    return int.from_bytes(hashlib.sha256(group.encode()).digest()[:4], "big") % k
+
+
+def cross_validated(rows: Sequence[LabelledReply], candidate: Candidate,
+                    k: int = 5) -> pd.DataFrame:
+    """Out-of-fold predictions for ``rows``: groups assigned to k folds by hash."""
+    folds = np.array([fold_of(r.group, k) for r in rows])
+    parts = []
+    for f in range(k):
+        train = [r for r, g in zip(rows, folds) if g != f]
+        test = [r for r, g in zip(rows, folds) if g == f]
+        parts.append(predict(fit(train, candidate), test))
+    return pd.concat(parts, ignore_index=True)
+
+
+def leave_one_source_out(rows: Sequence[LabelledReply], candidate: Candidate,
+                         sources: Sequence[str]) -> pd.DataFrame:
+    """Predictions for each source's rows from a fit on the other sources only."""
+    parts = []
+    for source in sources:
+        train = [r for r in rows if r.source != source]
+        parts.append(predict(fit(train, candidate), [r for r in rows if r.source == source]))
+    return pd.concat(parts, ignore_index=True)
+
+
+def scores(pred: pd.DataFrame) -> pd.DataFrame:
+    """Per source: n, kappa_rc, kappa3, acc3 (three-way rows) and n_hc, kappa_hc."""
+    rows = []
+    for source, part in pred.groupby("source", sort=True):
+        row = {"source": source}
+        three = part[part["label"].notna()]
+        if len(three) and "predicted" in part:
+            truth, guess = three["label"].tolist(), three["predicted"].tolist()
+            row.update(n=len(three), acc3=float(np.mean(np.array(truth) == np.array(guess))),
+                       kappa3=cohen_kappa(truth, guess, LABELS),
+                       kappa_rc=cohen_kappa([refuses(t) for t in truth],
+                                            [refuses(g) for g in guess], (False, True)))
+        hc = part[part["harmful"].notna()]
+        if len(hc) and "p_harmful" in part:
+            row.update(n_hc=len(hc), kappa_hc=cohen_kappa(hc["harmful"].astype(bool).tolist(),
+                                                          (hc["p_harmful"] >= 0.5).tolist(),
+                                                          (False, True)))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compare(rows: Sequence[LabelledReply], candidates: Sequence[Candidate],
+            three_way_sources: Sequence[str], k: int = 5,
+            log: Callable[[str], None] = lambda s: None) -> pd.DataFrame:
+    """One row per (candidate, scheme, source): the scores of :func:`scores`.
+
+    Schemes: ``cv`` (k-fold grouped CV on the train splits), ``loso`` (each three-way source
+    from a fit on the others' train splits), ``test`` (fit on train splits, scored on the test
+    splits).
+    """
+    train = [r for r in rows if r.split == "train"]
+    test = [r for r in rows if r.split == "test"]
+    tables = []
+    for cand in candidates:
+        runs = {"cv": lambda: cross_validated(train, cand, k),
+                "loso": lambda: leave_one_source_out(
+                    [r for r in train if r.label is not None or r.harmful is not None], cand,
+                    three_way_sources),
+                "test": lambda: predict(fit(train, cand), test)}
+        for scheme, run in runs.items():
+            log(f"{cand.name}: {scheme}")
+            table = scores(run())
+            table.insert(0, "scheme", scheme)
+            table.insert(0, "candidate", cand.name)
+            tables.append(table)
+    return pd.concat(tables, ignore_index=True)
+
+
+def selection_score(table: pd.DataFrame, three_way_sources: Sequence[str]) -> pd.Series:
+    """Per candidate: mean kappa_rc over the cv and loso cells of the three-way sources."""
+    cells = table[table["scheme"].isin(["cv", "loso"])
+                  & table["source"].isin(list(three_way_sources))]
+    return cells.groupby("candidate", sort=False)["kappa_rc"].mean()

@@ -1,0 +1,148 @@
+"""Fit the default judge with scikit-learn and export it as JSON + npz (no pickle).
+
+A candidate (:class:`Candidate`) is a set of TF-IDF blocks over the text fields of
+:mod:`auditkit.judge.features`, optionally the engineered cues, and an L2-regularised logistic
+regression per head: ``three_way`` (full compliance / partial refusal / full refusal, fitted on
+the rows with a three-way label) and ``harmful`` (harmful compliance yes/no, fitted on the rows
+with a harmful label). The vectorizers are fitted on every training reply. Rows are weighted so
+that each source carries the same total weight in a head (``source_balanced``), so the larger
+set's style does not dominate. :mod:`auditkit.judge.select` compares candidates.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from auditkit.judge import features
+from auditkit.judge.base import LABELS
+from auditkit.judge.data import LabelledReply
+from auditkit.judge.linear import FORMAT, LinearTextModel, load_linear
+
+HEADS = ("three_way", "harmful")
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    field: str                 # "open", "body" or "request"
+    analyzer: str              # "word" or "char_wb"
+    lo: int
+    hi: int
+    min_df: int = 2
+    max_features: int | None = 30_000
+    sublinear: bool = True
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    blocks: tuple[BlockSpec, ...]
+    cues: bool = True
+    C: float = 4.0
+    source_balanced: bool = True
+    class_balanced: bool = False
+    note: str = ""
+
+
+@dataclass
+class Fitted:
+    """A fitted candidate: its vectorizers and one LogisticRegression per head."""
+
+    candidate: Candidate
+    vectorizers: list[TfidfVectorizer]
+    heads: dict[str, LogisticRegression] = field(default_factory=dict)
+
+    def matrix(self, requests: Sequence[str], replies: Sequence[str]) -> sparse.csr_matrix:
+        """(N, D) features: the TF-IDF blocks, then the cues."""
+        texts = [features.fields(q, r) for q, r in zip(requests, replies)]
+        parts = [vec.transform([t[spec.field] for t in texts])
+                 for vec, spec in zip(self.vectorizers, self.candidate.blocks)]
+        if self.candidate.cues:
+            parts.append(sparse.csr_matrix(np.array(
+                [features.cues(q, r) for q, r in zip(requests, replies)]).reshape(len(texts), -1)))
+        return sparse.hstack(parts, format="csr")
+
+    def predict_proba(self, head: str, requests: Sequence[str],
+                      replies: Sequence[str]) -> np.ndarray:
+        return self.heads[head].predict_proba(self.matrix(requests, replies))
+
+
+def _vectorizer(spec: BlockSpec) -> TfidfVectorizer:
+    # fields are normalised already: no lowercasing or accent stripping here
+    return TfidfVectorizer(analyzer=spec.analyzer, ngram_range=(spec.lo, spec.hi),
+                           lowercase=False, min_df=spec.min_df, max_features=spec.max_features,
+                           sublinear_tf=spec.sublinear, dtype=np.float64)
+
+
+def head_rows(rows: Sequence[LabelledReply], head: str) -> tuple[list[LabelledReply], list]:
+    """The rows a head learns from and their targets (labels, or 0/1 harmful)."""
+    if head == "three_way":
+        kept = [r for r in rows if r.label is not None]
+        return kept, [r.label for r in kept]
+    kept = [r for r in rows if r.harmful is not None]
+    return kept, [int(r.harmful) for r in kept]
+
+
+def weights(rows: Sequence[LabelledReply], targets: Sequence, candidate: Candidate) -> np.ndarray:
+    """(N,) sample weights: equal total weight per source and/or per class, mean 1."""
+    w = np.ones(len(rows))
+    for key, on in ((lambda r, t: r.source, candidate.source_balanced),
+                    (lambda r, t: t, candidate.class_balanced)):
+        if on:
+            keys = [key(r, t) for r, t in zip(rows, targets)]
+            share = {k: keys.count(k) for k in set(keys)}
+            w *= np.array([len(keys) / (len(share) * share[k]) for k in keys])
+    return w * len(w) / w.sum()
+
+
+def fit(rows: Sequence[LabelledReply], candidate: Candidate,
+        heads: Sequence[str] = HEADS) -> Fitted:
+    """Fit ``candidate`` on ``rows`` (vectorizers on every reply, then each head on its rows)."""
+    texts = [features.fields(r.request, r.reply) for r in rows]
+    vectorizers = [_vectorizer(spec).fit([t[spec.field] for t in texts])
+                   for spec in candidate.blocks]
+    fitted = Fitted(candidate, vectorizers)
+    for head in heads:
+        kept, targets = head_rows(rows, head)
+        if len(set(targets)) < 2:
+            continue
+        X = fitted.matrix([r.request for r in kept], [r.reply for r in kept])
+        model = LogisticRegression(C=candidate.C, max_iter=3000)
+        fitted.heads[head] = model.fit(X, targets, sample_weight=weights(kept, targets, candidate))
+    return fitted
+
+
+def export(fitted: Fitted, folder: str | Path, meta: dict | None = None) -> LinearTextModel:
+    """Write ``model.json`` + ``weights.npz`` to ``folder``; return the model read back."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    blocks, arrays = [], {}
+    for i, (vec, spec) in enumerate(zip(fitted.vectorizers, fitted.candidate.blocks)):
+        vocab = {term: int(col) for term, col in sorted(vec.vocabulary_.items())}
+        blocks.append({"field": spec.field, "analyzer": spec.analyzer, "lo": spec.lo,
+                       "hi": spec.hi, "sublinear": spec.sublinear, "vocabulary": vocab})
+        arrays[f"idf_{i}"] = vec.idf_.astype(np.float64)
+    heads = {}
+    for name, model in fitted.heads.items():
+        heads[name] = [str(c) for c in model.classes_]
+        arrays[f"{name}_coef"] = model.coef_.astype(np.float64)
+        arrays[f"{name}_intercept"] = model.intercept_.astype(np.float64)
+    spec = {"format": FORMAT, "blocks": blocks,
+            "cues": list(features.CUE_NAMES) if fitted.candidate.cues else [],
+            "heads": heads, "meta": {"candidate": asdict(fitted.candidate), **(meta or {})}}
+    (folder / "model.json").write_text(json.dumps(spec, ensure_ascii=False, sort_keys=True),
+                                       encoding="utf-8")
+    np.savez_compressed(folder / "weights.npz", **arrays)
+    return load_linear(folder)
+
+
+def three_way_order(model: LinearTextModel) -> list[int]:
+    """Column indices of the three-way head's classes in :data:`LABELS` order."""
+    classes = model.heads["three_way"].classes
+    return [classes.index(label) for label in LABELS]
