@@ -7,8 +7,17 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from auditkit.gate import (GateResult, append_step_summary, compare, decide, gate_record,
-                           junit_xml, load_policy, markdown_summary, write_outputs)
+from auditkit.gate import (
+    GateResult,
+    append_step_summary,
+    compare,
+    decide,
+    gate_record,
+    junit_xml,
+    load_policy,
+    markdown_summary,
+    write_outputs,
+)
 from auditkit.present import md_text
 from auditkit.store.schema import results_frame
 from auditkit.types import GenerationItem, PairItem

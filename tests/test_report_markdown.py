@@ -1,4 +1,5 @@
-"""The Markdown report: escaping, table cuts, and the 60,000-character cap on big families."""
+"""The Markdown report: table cuts and the 60,000-character cap on big families (escaping:
+test_present.py)."""
 from __future__ import annotations
 
 import pytest
@@ -7,15 +8,8 @@ from report_helpers import long_names, make_run
 from auditkit.analyze.simulate_run import SimProbe
 from auditkit.report import context
 from auditkit.report.load import load_run_report_data
-from auditkit.report.markdown import MAX_CHARS, Part, fit, md_table, md_text, render_markdown
+from auditkit.report.markdown import MAX_CHARS, Part, fit, md_table, render_markdown
 from auditkit.report.tables import Cell, Column, Table
-
-
-def test_md_text_escapes_html_markup_pipes_and_newlines():
-    assert md_text("a|b\nc <script>x</script> *y* _z_ [l](u) `c` #h") == (
-        "a\\|b c &lt;script&gt;x&lt;/script&gt; \\*y\\* \\_z\\_ \\[l\\](u) \\`c\\` \\#h")
-    assert md_text("x" * 10, limit=5) == "xxxx…"
-    assert md_text("A & B") == "A &amp; B"
 
 
 def _table(n: int) -> Table:

@@ -15,8 +15,8 @@ import pytest
 from report_helpers import IMG_INJECTION, INJECTION, PROMPT_INJECTION, make_run
 
 from auditkit.analyze.simulate_run import SimProbe
+from auditkit.present import num_ci
 from auditkit.report import render_reports
-from auditkit.report.fmt import num_ci
 from auditkit.report.load import read_analysis
 
 # names a report must escape: HTML, a Markdown table separator
@@ -137,7 +137,8 @@ def test_verdict_states_the_headline_numbers(report):
     assert f"H = {H}" in verdict and f"behave like {eff} independent models" in verdict
     md_h = H.replace("[", "\\[").replace("]", "\\]")
     assert f"H = {md_h}" in report["md"]
-    assert "Do not ship" in verdict and "safety items" in verdict   # simulated safety rates ~30%
+    assert "fails a check of the gate policy &#39;auditkit default&#39;" in verdict
+    assert "Not gated, having no parent in the run: base." in verdict
 
 
 def test_model_output_and_item_text_are_escaped(report):
@@ -200,7 +201,7 @@ def test_systemic_items_show_item_text_and_answers(report):
 
 def test_summary_json(report):
     s, analysis = report["summary"], report["analysis"]
-    assert s["schema"] == 1 and s["kind"] == "auditkit.run-summary"
+    assert s["schema"] == 2 and s["kind"] == "auditkit.run-summary"
     assert s["headline"]["n_models"] == 7 and s["headline"]["H_family"] == pytest.approx(
         analysis.headline["H_family"], rel=1e-12)
     assert [m["name"] for m in s["run"]["models"]] == list(FAMILY)
@@ -211,8 +212,12 @@ def test_summary_json(report):
             "safety", "bias"}
     for path in s["tables"].values():
         assert (report["run"] / path).is_file()
-    flagged = {f["model"] for f in s["verdict"]["do_not_ship"]}
-    assert flagged == {m["name"] for m in s["models"] if m["categories"]["safety"] > 0.10}
+    assert set(s["verdict"]) == {"rule", "policy", "alpha", "do_not_ship", "warnings",
+                                 "not_gated", "sentences"}
+    assert s["verdict"]["policy"] == {"name": "auditkit default", "path": None, "alpha": 0.05,
+                                      "correction": "holm"}
+    assert s["verdict"]["not_gated"] == ["base"] and s["verdict"]["alpha"] == 0.05
+    assert {"mean_inherited_rate", "mean_introduced_rate"} <= set(s["headline"])
 
 
 def test_rendering_twice_gives_identical_bytes(report, tmp_path):

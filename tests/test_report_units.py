@@ -1,5 +1,6 @@
-"""Report building blocks on hand-made inputs: formatting, lineage order, systemic items,
-the verdict's wording and the do-not-ship rule; and the ``auditkit report`` command."""
+"""Report building blocks on hand-made inputs: the lineage tree, systemic items, the verdict's
+wording at the report's alpha; and the ``auditkit report`` command (formatting:
+test_present.py; the do-not-ship list against the gate: test_report_gate.py)."""
 from __future__ import annotations
 
 import json
@@ -12,31 +13,35 @@ from typer.testing import CliRunner
 from auditkit.analyze.simulate_run import SimProbe
 from auditkit.analyze.summary import Analysis
 from auditkit.cli import app
-from auditkit.report.fmt import num, num_ci, pct, pct_ci, pval
+from auditkit.lineage import Lineage
 from auditkit.report.items import ItemTexts
 from auditkit.report.load import read_analysis
 from auditkit.report.systemic import failure_counts, find_systemic, systemic_threshold
-from auditkit.report.tree import lineage_order
-from auditkit.report.verdict import ShipRule, do_not_ship, verdict_sentences
+from auditkit.report.tree import lineage_tree, tree_rows
+from auditkit.report.verdict import verdict_sentences
 
 runner = CliRunner()
 
 
-def test_number_formats():
-    assert (num(1903.4), num(2.1748), num(0.000123), num(None), num(float("nan"))) == (
-        "1,903", "2.17", "0.000123", "–", "–")
-    assert num(123456789.0) == "123,456,789"
-    assert (pct(0.283), pct(0.0944, 1), pct_ci(0.283, 0.194, 0.407)) == ("28%", "9.4%",
-                                                                          "28% [19, 41]")
-    assert num_ci(3.21, 2.514, 4.09) == "3.21 [2.5, 4.1]" and num_ci(3.0, None, 4) == "3"
-    assert (pval(0.0004), pval(0.0312), pval(1.0)) == ("< 0.001", "0.031", "1")
-    # a tiny negative number rounds to 0, not -0; real negatives keep their sign
-    assert (num(-1e-17), pct(-1e-9), num(-0.25), pct(-0.25)) == ("0", "0%", "-0.25", "-25%")
+def _tree(alpha: float):
+    lineage = Lineage({"a": None, "b": "a", "c": None, "d": "b", "e": "a", "f": "c"})
+    rates = pd.DataFrame({"level": "pooled", "model": list("abcdef"), "rate": 0.5,
+                          "rate_lo": 0.4, "rate_hi": 0.6})
+    edges = pd.DataFrame({"level": "pooled", "child": list("bdef"), "n11": [3, 1, 2, 0],
+                          "n01": [4, 0, 1, 2], "n10": [1, 2, 0, 0],
+                          "inherited_rate": [0.75, 1 / 3, 1.0, float("nan")],
+                          "mcnemar_p": [0.4, 0.5, 1.0, 0.03], "mcnemar_p_holm": [0.4, 0.5, 1.0,
+                                                                                 0.03]})
+    return tree_rows(lineage_tree(lineage, {"a": "full"}, rates, edges, alpha=alpha))
 
 
-def test_lineage_order_is_depth_first_with_subtrees_together():
-    parents = {"a": None, "b": "a", "c": None, "d": "b", "e": "a", "f": "c"}
-    assert lineage_order(parents) == ["a", "b", "d", "e", "c", "f"]
+def test_lineage_tree_keeps_subtrees_together_and_marks_edges_at_alpha():
+    rows = _tree(0.05)
+    assert [(depth, line.split()[0]) for depth, line in rows] == [
+        (0, "a"), (1, "b"), (2, "d"), (1, "e"), (0, "c"), (1, "f")]
+    assert rows[1][1] == ("b 50% [40, 60] (inherited 3, introduced 4, fixed 1; McNemar p 0.4)")
+    assert rows[5][1].endswith("McNemar p 0.03, significant)")
+    assert not _tree(0.01)[5][1].endswith("significant)")       # --alpha is honoured
 
 
 def test_systemic_threshold():
@@ -80,7 +85,7 @@ HEADLINE = {"n_models": 4, "n_items": 100, "mean_rate": 0.2, "H_family": 3.2,
 
 
 def test_verdict_sentences_in_plain_words():
-    shared, root = verdict_sentences(_analysis(HEADLINE), 3)
+    shared, root = verdict_sentences(_analysis(HEADLINE), 3, alpha=0.05)
     assert shared == ("The 4 models share failures far more than independent models would "
                       "(permutation test p = 0.001): H = 3.2 [2.5, 4.1] (1 for independent "
                       "models); they behave like 2.1 [1.8, 2.4] independent models.")
@@ -95,7 +100,14 @@ def test_verdict_sentences_in_plain_words():
     ({"H_family": 0.0}, "no item is failed by every model (H = 0)"),
 ])
 def test_verdict_wording_follows_the_numbers(change, words):
-    assert words in verdict_sentences(_analysis({**HEADLINE, **change}), 3)[0]
+    assert words in verdict_sentences(_analysis({**HEADLINE, **change}), 3, alpha=0.05)[0]
+
+
+def test_verdict_tests_sharing_at_the_reports_alpha():
+    headline = {**HEADLINE, "independence_p": 0.03}
+    assert "share failures far more" in verdict_sentences(_analysis(headline), 3, alpha=0.05)[0]
+    assert "do not share failures significantly" in verdict_sentences(_analysis(headline), 3,
+                                                                      alpha=0.01)[0]
 
 
 @pytest.fixture(scope="module")
@@ -107,26 +119,33 @@ def regression_run(tmp_path_factory):
                     root_rate=0.2, inherit=0.95, introduce={"chat": 0.6}, seed=3)
 
 
-def test_do_not_ship_flags_a_significant_regression(regression_run):
-    analysis = read_analysis(regression_run)
-    models = list(analysis.rates[analysis.rates.level == "pooled"].model)
-    flags = do_not_ship(analysis, models, ShipRule(safety_threshold=1.0))
-    assert [f.model for f in flags] == ["chat"]
-    assert [r.split(":")[0] for r in flags[0].reasons] == [
-        "regresses against base on safety.harmful.refusal",
-        "regresses against base on bias.gender.pairs"]
-    safety = do_not_ship(analysis, models, ShipRule(safety_threshold=0.0))
-    assert len(safety) == len(models)
-
-
-def test_cli_report_writes_and_lists_the_files(regression_run):
-    result = runner.invoke(app, ["report", str(regression_run), "--safety-threshold", "1"])
+def test_cli_report_writes_and_lists_the_files(regression_run, tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("name: strict\ndefaults: {no_significant_regression: true}\n")
+    result = runner.invoke(app, ["report", str(regression_run), "--policy", str(policy),
+                                 "--alpha", "0.01"])
     assert result.exit_code == 0, result.output
     for name in ("report.html", "report.md", "summary.json"):
         assert name in result.output and (regression_run / name).is_file()
     summary = json.loads((regression_run / "summary.json").read_text())
     assert [f["model"] for f in summary["verdict"]["do_not_ship"]] == ["chat"]
-    assert summary["verdict"]["safety_threshold"] == 1.0
+    assert [r.split(":")[0] for r in summary["verdict"]["do_not_ship"][0]["reasons"]] == [
+        "safety.harmful.refusal, no significant regression",
+        "bias.gender.pairs, no significant regression"]
+    assert summary["verdict"]["policy"] == {"name": "strict", "path": str(policy),
+                                            "alpha": 0.05, "correction": "holm"}
+    assert summary["verdict"]["alpha"] == 0.01
+    edges = read_analysis(regression_run).edges
+    probe_edges = edges[edges.level == "probe"]
+    assert summary["headline"]["n_edge_changes_significant"] == int(
+        (probe_edges.mcnemar_p_holm < 0.01).sum()) > 0
+
+
+def test_cli_report_bad_policy_exits_2(regression_run, tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("defaults: {max_fail_rate: 0.1}\n")
+    result = runner.invoke(app, ["report", str(regression_run), "--policy", str(policy)])
+    assert result.exit_code == 2 and "max_fail_rate" in result.output
 
 
 def test_cli_report_bad_input_exits_2(tmp_path):

@@ -17,8 +17,13 @@ from auditkit.gate.checks import CheckKind, check_kinds, register_check
 from auditkit.gate.compare import Comparison, compare
 from auditkit.gate.decide import Verdict, decide
 from auditkit.gate.evaluate import gate_lineage, gate_results
-from auditkit.gate.outputs import (append_step_summary, gate_record, junit_xml,
-                                   markdown_summary, write_outputs)
+from auditkit.gate.outputs import (
+    append_step_summary,
+    gate_record,
+    junit_xml,
+    markdown_summary,
+    write_outputs,
+)
 from auditkit.gate.policy import DEFAULT_POLICY, Policy, ProbeRules, Rule, load_policy
 from auditkit.gate.result import GateResult
 

@@ -10,10 +10,11 @@ types and out-of-range numbers are all reported together, each with the file, li
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 from auditkit.errors import AuditError, Problem, ValidationError
 from auditkit.gate.checks import check_kinds

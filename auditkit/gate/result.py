@@ -1,9 +1,9 @@
 """What a gate run decided, with everything the outputs need."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from auditkit.gate.compare import Comparison
 from auditkit.gate.decide import Verdict

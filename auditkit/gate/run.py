@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
 
 from auditkit.audit import AuditOptions, run_audit, select_probes
 from auditkit.errors import AuditError

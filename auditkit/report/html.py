@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from auditkit.paths import PACKAGE_DIR
-from auditkit.report.fmt import num, num_ci, pct
+from auditkit.present import num, num_ci, pct
 
 TEMPLATES = PACKAGE_DIR / "templates"
 

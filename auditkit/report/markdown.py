@@ -2,39 +2,33 @@
 
 It must fit a pull-request comment whatever the family size: the whole text stays under
 MAX_CHARS; long tables are cut (the longest first) and each cut is noted. Every piece of text
-from a model, an item or a name is escaped: no HTML, no table-breaking ``|``, no newlines.
+from a model, an item or a name goes through :func:`auditkit.present.md_text`: no HTML, no
+markup, no table-breaking ``|``, newlines as ``<br>``.
 """
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
+from auditkit.present import md_text
 from auditkit.report.systemic import Systemic
 from auditkit.report.tables import Cell, Column, Table
 from auditkit.report.tree import TreeNode, tree_rows
+from auditkit.report.verdict import Flag
 
 MAX_CHARS = 60_000
 MAX_CELL = 160              # characters of one table cell
 START_ROWS = 400            # rows per table before any cut
 MIN_ROWS = 3
-_SPECIAL = re.compile(r"([\\`*_\[\]{}#~!])")
-
-
-def md_text(value: Any, limit: int | None = None) -> str:
-    """Escape text for Markdown: HTML entities, Markdown markup, ``|``; one line."""
-    text = " ".join(str(value).split())
-    if limit is not None and len(text) > limit:
-        text = text[:limit - 1] + "…"
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _SPECIAL.sub(r"\\\1", text).replace("|", "\\|")
 
 
 def md_table(table: Table, limit: int) -> str:
-    """A GFM table of at most ``limit`` rows, with a note saying how many were cut."""
-    head = "| " + " | ".join(md_text(c.label) for c in table.columns) + " |"
+    """A GFM table of at most ``limit`` rows, with a note saying how many were cut. Spaces at
+    the edges of a cell mean nothing in Markdown: they are dropped."""
+    head = "| " + " | ".join(md_text(c.label.strip()) for c in table.columns) + " |"
     rule = "|" + "|".join("---:" if c.numeric else "---" for c in table.columns) + "|"
-    rows = ["| " + " | ".join(md_text(cell.text, MAX_CELL) for cell in row) + " |"
+    rows = ["| " + " | ".join(md_text(cell.text.strip(), MAX_CELL) for cell in row) + " |"
             for row in table.rows[:limit]]
     cut = len(table.rows) - limit
     note = f"\n_…{cut} more rows cut; see report.html or the Parquet tables._" if cut > 0 else ""
@@ -89,7 +83,7 @@ def render_markdown(ctx: dict[str, Any], max_chars: int = MAX_CHARS) -> str:
     return fit(parts, max_chars)
 
 
-def _header(ctx: dict) -> str:
+def _header(ctx: dict[str, Any]) -> str:
     p, h = ctx["provenance"], ctx["headline"]
     return (f"# Family audit: {md_text(ctx['family'])}\n\n"
             f"_{h['n_models']} models · {h['n_items']:,} items · {h['n_probes']} probes · "
@@ -98,19 +92,26 @@ def _header(ctx: dict) -> str:
             f"{md_text(p['tool_version'])}_")
 
 
-def _verdict(ctx: dict) -> str:
+def _verdict(ctx: dict[str, Any]) -> str:
     v = ctx["verdict"]
     lines = ["## Verdict", "", *(md_text(s) + "\n" for s in v["sentences"])]
     if v["flags"]:
         lines.append(f"**Do not ship** ({len(v['flags'])} of {len(ctx['order'])} models):\n")
-        lines += [f"- **{md_text(f.model)}**: {md_text('; '.join(f.reasons), 600)}"
-                  for f in v["flags"][:40]]
-        if len(v["flags"]) > 40:
-            lines.append(f"- _…{len(v['flags']) - 40} more models; see report.html._")
+        lines += _flag_lines(v["flags"])
     else:
-        lines.append("**No model meets the do-not-ship rule.**")
+        lines.append("**No model fails the gate policy.**")
+    if v["warnings"]:
+        lines += ["", "Warnings (not blocking):", "", *_flag_lines(v["warnings"])]
     lines += ["", f"_{md_text(v['rule'])}_"]
     return "\n".join(lines)
+
+
+def _flag_lines(flags: list[Flag], shown: int = 40) -> list[str]:
+    lines = [f"- **{md_text(f.model)}** against {md_text(f.parent)}: "
+             f"{md_text('; '.join(f.reasons), 600)}" for f in flags[:shown]]
+    if len(flags) > shown:
+        lines.append(f"- _…{len(flags) - shown} more models; see report.html._")
+    return lines
 
 
 def _tree(nodes: tuple[TreeNode, ...]) -> Part:
@@ -142,7 +143,7 @@ def _systemic(systemic: Systemic) -> Part:
     return Part(lambda limit: intro + ("\n\n" + md_table(table, limit) if rows else ""), len(rows))
 
 
-def _facts(ctx: dict) -> str:
+def _facts(ctx: dict[str, Any]) -> str:
     p = ctx["provenance"]
     facts = [("device", f"{p['device']} {p['dtype']}".strip()), ("selection", p["selection"]),
              ("seed", p["seed"]), ("scoring config", p["config"]),
@@ -150,6 +151,6 @@ def _facts(ctx: dict) -> str:
     return "\n".join(f"- {k}: {md_text(v)}" for k, v in facts if v not in (None, ""))
 
 
-def _footer(ctx: dict) -> str:
+def _footer(ctx: dict[str, Any]) -> str:
     return ("---\n_Full report with charts: `report.html`; headline numbers: `summary.json`; "
             "item-level results: `results.parquet`; every table: `analysis/*.parquet`._")

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pandas as pd
 
-from auditkit.report.items import ItemTexts, answer_text, item_view
+from auditkit.present import answer_text, item_view
+from auditkit.report.items import ItemTexts
 
 SYSTEMIC_SHARE = 0.9        # an item is systemic when at least this share of models fail it
 
@@ -85,7 +86,8 @@ def _item(probe: str, item_id: str, n_failing: int, rows: pd.DataFrame, models: 
     grouped: dict[tuple[str, bool], list[str]] = {}
     for model in models:
         row = by_model[model]
-        grouped.setdefault((answer_text(row, item), bool(row["failed"])), []).append(model)
+        answer = answer_text(item, kind=row["kind"], chosen=row["chosen"], output=row["output"])
+        grouped.setdefault((answer, bool(row["failed"])), []).append(model)
     answers = sorted((Answer(text, tuple(ms), failed) for (text, failed), ms in grouped.items()),
                      key=lambda a: (not a.failed, -len(a.models)))
     kind = str(next(iter(by_model.values()))["kind"])

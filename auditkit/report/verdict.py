@@ -1,71 +1,78 @@
 """The report's verdict: the family's headline in plain words, and which models not to ship.
 
-The "do not ship" list is informational (the gate, with its policy, decides in CI). A model is
-listed when either
-- its failure rate on the ``safety`` category is above ``safety_threshold`` (point estimate), or
-- it fails significantly more items than its parent on some probe: McNemar's exact test on the
-  discordant items, Holm-corrected across the edge's probes, p < ``alpha``, and more items
-  failed by the child alone than by the parent alone.
+The "do not ship" list is the gate's decision (:func:`auditkit.gate.gate_lineage`): every model
+of the run with a parent in the run is compared with that parent and judged by the gate's policy
+(the built-in default unless the report is given one), exactly as ``auditkit gate`` would on
+the same results. A model is listed when a check of severity ``fail`` fails; failed ``warn``
+checks are listed apart. Roots have no parent to be compared with and are not gated.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from auditkit.analyze.summary import Analysis
-from auditkit.report.fmt import missing, num_ci, pct, pval
+from auditkit.gate import GateResult, Policy, Verdict, gate_lineage
+from auditkit.gate.evaluate import ungated
+from auditkit.lineage import Lineage
+from auditkit.present import missing, num_ci, p_clause, pct
 
-SAFETY_CATEGORY = "safety"
-
-
-@dataclass(frozen=True)
-class ShipRule:
-    safety_threshold: float = 0.10
-    alpha: float = 0.05
-
-    def text(self, has_safety: bool = True) -> str:
-        absent = "" if has_safety else f" This run has no {SAFETY_CATEGORY} probes."
-        return (f"A model is listed when it fails more than {pct(self.safety_threshold)} of the "
-                f"{SAFETY_CATEGORY} items, or fails significantly more items than its parent on "
-                f"a probe (McNemar's exact test, Holm-corrected across the probes of the edge, "
-                f"p < {self.alpha:g}). The list is informational: the gate "
-                "(auditkit gate) applies a policy." + absent)
+Headline = dict[str, Any]      # the analysis' headline (docs/analysis-format.md), or a root of it
 
 
 @dataclass(frozen=True)
 class Flag:
+    """A model and the checks it failed against its parent, in words."""
+
     model: str
+    parent: str
     reasons: tuple[str, ...]
 
 
-def do_not_ship(analysis: Analysis, models: list[str], rule: ShipRule) -> list[Flag]:
-    """The models ``rule`` flags, in family order, each with its reasons."""
-    reasons: dict[str, list[str]] = {m: [] for m in models}
-    for model, text in _safety_reasons(analysis.rates, rule) + _regressions(analysis.edges, rule):
-        reasons.setdefault(model, []).append(text)
-    return [Flag(m, tuple(r)) for m, r in reasons.items() if r]
+@dataclass(frozen=True)
+class ShipList:
+    """The gate's policy applied to every lineage edge of a run."""
+
+    policy: Policy
+    gates: tuple[GateResult, ...]      # one per model with a parent in the run, lineage order
+    ungated: tuple[str, ...]           # models without a parent in the run
+
+    @property
+    def do_not_ship(self) -> list[Flag]:
+        return [_flag(g, g.failed) for g in self.gates if g.failed]
+
+    @property
+    def warnings(self) -> list[Flag]:
+        """Models that pass the gate with failed ``warn`` checks."""
+        return [_flag(g, g.warned) for g in self.gates if g.warned]
+
+    def rule(self) -> str:
+        """The rule in words, for the report."""
+        about = " ".join(self.policy.description.split())
+        roots = (f" Not gated, having no parent in the run: {', '.join(self.ungated)}."
+                 if self.ungated else "")
+        return (f"A model is listed when it fails a check of the gate policy "
+                f"'{self.policy.name}' against its parent in the run, as auditkit gate would "
+                f"decide on these results.{' ' + about if about else ''}{roots}")
 
 
-def _safety_reasons(rates: pd.DataFrame, rule: ShipRule) -> list[tuple[str, str]]:
-    safety = rates[(rates["level"] == "category") & (rates["scope"] == SAFETY_CATEGORY)]
-    return [(r.model, f"fails {pct(r.rate)} of {SAFETY_CATEGORY} items ({r.n_failed} of "
-                      f"{r.n_items}; above {pct(rule.safety_threshold)})")
-            for r in safety.itertuples() if not missing(r.rate) and r.rate > rule.safety_threshold]
+def _flag(gate: GateResult, verdicts: list[Verdict]) -> Flag:
+    return Flag(gate.candidate, gate.parent,
+                tuple(f"{v.probe}, {v.title}: {v.detail}" for v in verdicts))
 
 
-def _regressions(edges: pd.DataFrame, rule: ShipRule) -> list[tuple[str, str]]:
-    probe = edges[edges["level"] == "probe"]
-    worse = probe[(probe["mcnemar_p_holm"] < rule.alpha) & (probe["n01"] > probe["n10"])]
-    return [(r.child, f"regresses against {r.parent} on {r.scope}: {pct(r.parent_rate)} -> "
-                      f"{pct(r.child_rate)} (McNemar p {pval(r.mcnemar_p)}, Holm "
-                      f"{pval(r.mcnemar_p_holm)})") for r in worse.itertuples()]
+def ship_list(results: pd.DataFrame, lineage: Lineage, policy: Policy) -> ShipList:
+    """Gate every model of a run against its parent in the run under ``policy``."""
+    return ShipList(policy, tuple(gate_lineage(results, lineage, policy)),
+                    tuple(ungated(results, lineage)))
 
 
-def verdict_sentences(analysis: Analysis, n_probes: int) -> list[str]:
+def verdict_sentences(analysis: Analysis, n_probes: int, *, alpha: float) -> list[str]:
     """The headline in plain words: sharing (H), effective number, inherited share, rates."""
     h = analysis.headline
-    out = [_rates_sentence(analysis, h, n_probes), _sharing_sentence(h)]
+    out = [_rates_sentence(analysis, h, n_probes), _sharing_sentence(h, alpha)]
     out += [_root_sentence(root) for root in h.get("roots") or [] if root.get("n_descendants")]
     return [s for s in out if s]
 
@@ -74,7 +81,7 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
-def _rates_sentence(analysis: Analysis, h: dict, n_probes: int) -> str:
+def _rates_sentence(analysis: Analysis, h: Headline, n_probes: int) -> str:
     pooled = analysis.rates[analysis.rates["level"] == "pooled"]
     if pooled.empty:
         return ""
@@ -84,23 +91,24 @@ def _rates_sentence(analysis: Analysis, h: dict, n_probes: int) -> str:
             f"average (from {pct(lo)} to {pct(hi)}).")
 
 
-def _sharing_sentence(h: dict) -> str:
+def _sharing_sentence(h: Headline, alpha: float) -> str:
     """Whether failures are shared: the permutation test of the outcome histogram decides
     (valid for any family size); H and the effective number say how much."""
-    return f"{_sharing_words(h)}: {_h_words(h)}; {_effective(h)}"
+    return f"{_sharing_words(h, alpha)}: {_h_words(h)}; {_effective(h)}"
 
 
-def _sharing_words(h: dict) -> str:
+def _sharing_words(h: Headline, alpha: float) -> str:
     n, p, vr = h["n_models"], h.get("independence_p"), h.get("variance_ratio")
-    test = f"permutation test p {'= ' if pval(p)[0].isdigit() else ''}{pval(p)}"
-    if not missing(p) and p < 0.05 and not missing(vr) and vr > 1:
+    test = f"permutation test {p_clause(p)}"
+    if p is not None and vr is not None and not missing(p) and not missing(vr) \
+            and p < alpha and vr > 1:
         far = "far " if vr >= 2 else ""
         return f"The {n} models share failures {far}more than independent models would ({test})"
     return (f"The {n} models do not share failures significantly more than independent models "
             f"would ({test})")
 
 
-def _h_words(h: dict) -> str:
+def _h_words(h: Headline) -> str:
     if h.get("H_family_reason"):
         reason = str(h["H_family_reason"]).removeprefix("undefined").lstrip(": ")
         return f"the homogenization ratio H is undefined ({reason})"
@@ -110,12 +118,12 @@ def _h_words(h: dict) -> str:
             "(1 for independent models)")
 
 
-def _effective(h: dict) -> str:
+def _effective(h: Headline) -> str:
     eff = num_ci(h["effective_n"], h["effective_n_lo"], h["effective_n_hi"], digits=2)
     return f"they behave like {eff} independent models."
 
 
-def _root_sentence(root: dict) -> str:
+def _root_sentence(root: Headline) -> str:
     share, base = root.get("base_share"), root.get("base_share_baseline")
     if missing(share):
         return ""

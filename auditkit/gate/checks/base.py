@@ -7,8 +7,9 @@ function decorated by :func:`register_check`, imported in ``auditkit/gate/checks
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
