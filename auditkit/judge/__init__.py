@@ -2,7 +2,8 @@
 evaluation against human labels (:mod:`.evaluate`).
 
 Importing this package registers ``heuristic`` (the string rules, a baseline) and ``default``
-(the trained linear judge; its model is read when the judge is built).
+(the trained linear judge; its model is read when the judge is built), and the model judges
+``model-rubric``, ``llama-guard``, ``harmbench-classifier`` (:mod:`.model`, docs/judge-models.md).
 """
 from __future__ import annotations
 
@@ -10,5 +11,6 @@ from auditkit.judge.base import (LABELS, Judge, Judgement, Label, get_judge, jud
                                  register_judge)
 from auditkit.judge import heuristic as _heuristic  # noqa: E402,F401  registers "heuristic"
 from auditkit.judge import default as _default  # noqa: E402,F401  registers "default"
+from auditkit.judge import model as _model  # noqa: E402,F401  registers the model judges
 
 __all__ = ["LABELS", "Judge", "Judgement", "Label", "get_judge", "judge_names", "register_judge"]
