@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from auditkit.analyze.simulate_run import SimProbe
 from auditkit.cli import app
-from auditkit.gate import gate_results, load_policy
+from auditkit.gate import compare, gate_results, load_policy
+from auditkit.report.load import read_analysis
 from auditkit.score import register_backend
 from auditkit.score.backends import unregister_backend
 from auditkit.store import read_run
@@ -61,6 +62,22 @@ def _gate_decisions(run_dir: Path, policy_path: Path | None) -> dict[str, list[s
         gate = gate_results(run.results, candidate=child, parent=parent, policy=policy)
         decisions[child] = [f"{v.probe}, {v.title}: {v.detail}" for v in gate.failed]
     return decisions
+
+
+def test_the_gates_comparison_is_the_analysis_edge_at_probe_level(run):
+    """One paired 2x2 table per parent, child and probe: the gate's counts and McNemar tests
+    (Holm across the probes of the comparison) are the analysis' probe-level edge rows."""
+    data, edges = read_run(run), read_analysis(run).edges
+    edges = edges[edges["level"] == "probe"].set_index(["parent", "child", "scope"])
+    for parent, child in data.lineage.edges():
+        table = compare(data.results, candidate=child, parent=parent).table
+        for row in table.itertuples():
+            edge = edges.loc[(parent, child, row.probe)]
+            assert (row.n_inherited, row.n_new, row.n_fixed) == (edge.n11, edge.n01, edge.n10)
+            assert row.n_items == edge.n_items
+            assert row.mcnemar_p == pytest.approx(edge.mcnemar_p, rel=1e-12)
+            assert row.adjusted_p == pytest.approx(edge.mcnemar_p_holm, rel=1e-12)
+            assert row.fixed_rate == pytest.approx(edge.fixed_rate, rel=1e-12, nan_ok=True)
 
 
 @pytest.mark.parametrize("policy, truth", [
