@@ -21,8 +21,9 @@ from auditkit.score.backends import BackendOpener, get_backend, scoring_config
 from auditkit.score.engine import Progress, ScoringStats, score_family
 from auditkit.score.executors import get_executor
 from auditkit.score.settings import BackendSettings
-from auditkit.store import ResultCache, collect_results, write_manifest, write_results
-from auditkit.types import Family, Probe
+from auditkit.store import (FamilyRef, GroupTiming, ModelEntry, ProbeEntry, ResultCache,
+                            RunManifest, Scoring, Timings, collect_results, write_run)
+from auditkit.types import Family, ModelNode, Probe
 
 CACHE_FILE = "results.sqlite"
 
@@ -49,7 +50,7 @@ class AuditRun:
 
     run_dir: Path
     results: pd.DataFrame
-    manifest: dict
+    manifest: RunManifest
     stats: ScoringStats
     analysis: Any = None          # auditkit.analyze.summary.Analysis, once analysed
     reports: Any = None           # auditkit.report.ReportPaths, once rendered
@@ -96,8 +97,7 @@ def run_audit(options: AuditOptions, *, progress: Progress | None = None,
                             dtype=config.dtype, config=config.key,
                             timings={"setup_s": t_loaded - t0, "scoring_s": t_scored - t_loaded,
                                      "total_s": time.perf_counter() - t0})
-    write_results(run_dir, results)
-    write_manifest(run_dir, manifest)
+    write_run(run_dir, results, manifest)
     return AuditRun(run_dir, results, manifest, stats)
 
 
@@ -117,40 +117,36 @@ def default_run_dir(family: Family) -> Path:
 
 def run_manifest(family: Family, probes: Sequence[Probe], options: AuditOptions,
                  stats: ScoringStats, *, device: str, dtype: str, config: str,
-                 timings: dict[str, float]) -> dict:
+                 timings: dict[str, float]) -> RunManifest:
     """The run's provenance (docs/run-format.md)."""
-    return {
-        "tool_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "family": {"name": family.name, "root": str(family.root)},
-        "probes_path": str(options.probes_dir.resolve()) if options.probes_dir else None,
-        "models": _model_entries(family, options.models),
-        "probes": [{"name": p.name, "version": p.version, "kind": p.kind,
-                    "category": p.category, "dimension": p.dimension, "n_items": len(p.items)}
-                   for p in probes],
-        "selection": options.selection, "device": device, "dtype": dtype, "seed": options.seed,
-        "config": config, "timings": {k: round(v, 3) for k, v in timings.items()},
-        "scoring": {"scored": stats.scored, "cached": stats.cached,
-                    "groups_loaded": stats.groups_loaded, "groups": stats.group_timings},
-    }
+    return RunManifest(
+        tool_version=__version__,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        family=FamilyRef(name=family.name, root=str(family.root)),
+        probes_path=str(options.probes_dir.resolve()) if options.probes_dir else None,
+        models=_model_entries(family, options.models),
+        probes=tuple(ProbeEntry(name=p.name, version=p.version, kind=p.kind,
+                                category=p.category, dimension=p.dimension,
+                                n_items=len(p.items)) for p in probes),
+        selection=options.selection, device=device, dtype=dtype, seed=options.seed,
+        config=config, timings=Timings(**{k: round(v, 3) for k, v in timings.items()}),
+        scoring=Scoring(scored=stats.scored, cached=stats.cached,
+                        groups_loaded=tuple(stats.groups_loaded),
+                        groups=tuple(GroupTiming(**g) for g in stats.group_timings)))
 
 
-def _model_entries(family: Family, chosen: Sequence[str]) -> list[dict]:
+def _model_entries(family: Family, chosen: Sequence[str]) -> tuple[ModelEntry, ...]:
     """The run's models. ``parent`` is the nearest ancestor that is also in the run (the
     analysis' lineage edges join models of the run); ``family_parent`` the parent in the family."""
     included = set(chosen) if chosen else set(family.names)
-    entries = []
-    for node in family.models:
-        if node.name in included:
-            kept = [a for a in family.ancestors(node.name) if a in included]
-            entries.append(_model_entry(node, kept[0] if kept else None))
-    return entries
+    return tuple(_model_entry(node, family.lineage.nearest_ancestor(node.name, included))
+                 for node in family.models if node.name in included)
 
 
-def _model_entry(node, parent: str | None) -> dict:
-    return {"name": node.name, "parent": parent, "family_parent": node.parent, "kind": node.kind,
-            "fingerprint": node.fingerprint, "display_name": node.display_name,
-            "intent": node.intent, "tags": list(node.tags), "n_params": node.n_params}
+def _model_entry(node: ModelNode, parent: str | None) -> ModelEntry:
+    return ModelEntry(name=node.name, parent=parent, family_parent=node.parent, kind=node.kind,
+                      fingerprint=node.fingerprint, display_name=node.display_name,
+                      intent=node.intent, tags=tuple(node.tags), n_params=node.n_params)
 
 
 def _check_models(family: Family, models: Sequence[str]) -> list[str] | None:

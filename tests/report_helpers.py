@@ -2,7 +2,7 @@
 and hostile text (a model that answers with a script) where a report must escape it."""
 from __future__ import annotations
 
-import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -11,6 +11,7 @@ import yaml
 from auditkit.analyze.io import analyze_run
 from auditkit.analyze.simulate_run import SimProbe, simulated_run
 from auditkit.probes import load_probes
+from auditkit.store import write_run
 
 INJECTION = "<script>window.__pwned=1</script>"
 IMG_INJECTION = '<img src=x onerror="window.__pwned=2">'
@@ -64,14 +65,11 @@ def make_run(run_dir: Path, *, parents: Mapping[str, str | None] | None = None,
     folder = write_probe_files(run_dir.parent / f"{run_dir.name}-probes", probes)
     versions = {p.name: p.version for p in load_probes(folder)}
     results["probe_version"] = results["probe"].map(versions)
-    for entry in manifest["probes"]:
-        entry["version"] = versions[entry["name"]]
-    manifest["probes_path"] = str(folder)
+    manifest = replace(manifest, probes_path=str(folder),
+                       probes=tuple(replace(p, version=versions[p.name]) for p in manifest.probes))
     if inject:
         _inject(results, probes)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    results.to_parquet(run_dir / "results.parquet", index=False)
-    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    write_run(run_dir, results, manifest)
     if analyze:
         analyze_run(run_dir, n_bootstrap=n_bootstrap, n_permutations=n_permutations)
     return run_dir

@@ -25,7 +25,7 @@ def _cache(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def run_data():
     results, manifest = simulated_run(seed=2)
-    return results, {m["name"]: m["parent"] for m in manifest["models"]}
+    return results, dict(manifest.lineage.parents)
 
 
 def test_simulated_run_follows_run_format(tmp_path):
@@ -43,8 +43,9 @@ def test_simulated_run_follows_run_format(tmp_path):
     manifest = json.loads((run / "manifest.json").read_text())
     first = manifest["models"][0]
     assert manifest["schema"] == 1 and first == {
-        "name": "base", "parent": None, "kind": "full", "fingerprint": first["fingerprint"],
-        "display_name": "base", "intent": "", "tags": []}
+        "name": "base", "parent": None, "family_parent": None, "kind": "full",
+        "fingerprint": first["fingerprint"], "display_name": "base", "intent": "", "tags": [],
+        "n_params": None}
     data = read_run(run)
     assert list(data.parents) == ["base", "chat", "code", "med", "chat-v2", "chat-lora", "med-lora"]
 

@@ -127,15 +127,15 @@ def test_run_scores_every_model_item_and_writes_run_dir(family_dir, probes_dir, 
     assert sorted(frame["model"].unique()) == ["base", "ft", "lora-a", "lora-b"]
     assert run.stats.scored == 28 and run.stats.cached == 0
     manifest = stored.manifest
-    names = [m["name"] for m in manifest["models"]]
+    names = [m.name for m in manifest.models]
     assert sorted(names) == ["base", "ft", "lora-a", "lora-b"] and names[0] == "base"
-    assert {p["name"] for p in manifest["probes"]} == {"t.pairs", "t.choice", "t.gen"}
+    assert {p.name for p in manifest.probes} == {"t.pairs", "t.choice", "t.gen"}
     # one load per group; adapters and base share calls (mixed-adapter batches)
     assert len(opener.backends) == 2
-    groups = manifest["scoring"]["groups"]
-    assert [(g["group"], g["scored"], g["threads"]) for g in groups] == [("base", 14, None),
-                                                                          ("ft", 14, None)]
-    assert all(g["seconds"] >= 0 for g in groups)
+    groups = manifest.scoring.groups
+    assert [(g.group, g.scored, g.threads) for g in groups] == [("base", 14, None),
+                                                                ("ft", 14, None)]
+    assert all(g.seconds >= 0 for g in groups)
     adapters_seen = {a for b in opener.backends for c in b.calls for a in c.adapters}
     assert adapters_seen == {None, "adapter_0"}
 
@@ -261,10 +261,10 @@ def test_run_of_some_members_links_each_to_its_nearest_ancestor_in_the_run(famil
 
     run = audit_family(_options(family_dir, probes_dir, tmp_path / "a",
                                 models=("lora-b", "base")), open_backend=FakeOpener())
-    entries = {m["name"]: m for m in run.manifest["models"]}
+    entries = {m.name: m for m in run.manifest.models}
     assert set(entries) == {"base", "lora-b"}
-    assert (entries["lora-b"]["parent"], entries["lora-b"]["family_parent"]) == ("base", "ft")
+    assert (entries["lora-b"].parent, entries["lora-b"].family_parent) == ("base", "ft")
     assert run.reports.html.is_file()          # analysed and reported, not refused
     alone = audit_family(_options(family_dir, probes_dir, tmp_path / "b", models=("lora-b",)),
                          open_backend=FakeOpener())
-    assert alone.manifest["models"][0]["parent"] is None and alone.reports.markdown.is_file()
+    assert alone.manifest.models[0].parent is None and alone.reports.markdown.is_file()

@@ -1,13 +1,14 @@
 """Failures along the lineage: inheritance on every parent -> child edge, the blast radius of
 each root failure and the share of descendant failures attributable to the base.
 
-``parents`` maps every model of the family to its parent (None for a root), as the run
-manifest's ``models[].parent`` does; models absent from a matrix are skipped, but a missing
-intermediate model does not cut a root off from its deeper descendants.
+``parents`` is the run's :class:`~auditkit.lineage.Lineage` or a mapping of every model of
+the family to its parent (None for a root), as the run manifest's ``models[].parent`` is;
+models absent from a matrix are skipped, but a missing intermediate model does not cut a root
+off from its deeper descendants. Every walk of the tree is the Lineage's.
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -18,25 +19,24 @@ from auditkit.analyze.bootstrap import Bootstrapped, PairCounts, Statistic, boot
 from auditkit.analyze.matrix import FailureMatrix
 from auditkit.analyze.stats import (katz_relative_risk, mcnemar_exact, percentile_interval,
                                    wilson_interval)
+from auditkit.lineage import Lineage
 
-Parents = Mapping[str, "str | None"]
+Parents = Union[Lineage, Mapping[str, "str | None"]]
+
+
+def as_lineage(parents: Parents) -> Lineage:
+    """The Lineage of a {model: parent} mapping (a Lineage is returned as it is)."""
+    return parents if isinstance(parents, Lineage) else Lineage(parents)
 
 
 def edges(models: Sequence[str], parents: Parents) -> list[tuple[str, str]]:
     """(parent, child) for every child whose parent is also among ``models``."""
-    present = set(models)
-    return [(parents[m], m) for m in models if parents.get(m) is not None and parents[m] in present]
+    return as_lineage(parents).edges(within=models)
 
 
 def descendants(name: str, parents: Parents) -> list[str]:
     """Every descendant of ``name`` at any depth, in ``parents``' order."""
-    found = {name}
-    changed = True
-    while changed:
-        new = {m for m, p in parents.items() if p in found and m not in found}
-        found |= new
-        changed = bool(new)
-    return [m for m in parents if m in found and m != name]
+    return as_lineage(parents).descendants(name)
 
 
 def path_lengths(models: Sequence[str], parents: Parents) -> np.ndarray:
@@ -44,11 +44,11 @@ def path_lengths(models: Sequence[str], parents: Parents) -> np.ndarray:
 
     Computed on the whole family, so absent intermediate models still count as steps.
     """
-    names = list(parents)
-    pos = {m: j for j, m in enumerate(names)}
-    linked = [m for m in names if parents[m] in pos]
-    src, dst = [pos[m] for m in linked], [pos[parents[m]] for m in linked]
-    graph = csr_matrix((np.ones(len(src)), (src, dst)), shape=(len(names),) * 2)
+    lineage = as_lineage(parents)
+    pos = {m: j for j, m in enumerate(lineage.names)}
+    linked = lineage.edges()
+    src, dst = [pos[c] for _, c in linked], [pos[p] for p, _ in linked]
+    graph = csr_matrix((np.ones(len(src)), (src, dst)), shape=(len(pos),) * 2)
     dist = shortest_path(graph, directed=False, unweighted=True)
     rows = [pos[m] for m in models]
     out = dist[np.ix_(rows, rows)]
@@ -92,10 +92,11 @@ def edge_table(fm: FailureMatrix, parents: Parents) -> pd.DataFrame:
 def blast_setup(fm: FailureMatrix, parents: Parents) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Roots that have descendants in ``fm``, their (R, M) descendant masks, and the (R, N)
     indicators "the root and every one of its descendants fail the item"."""
+    lineage = as_lineage(parents)
     roots, masks = [], []
     for m in fm.models:
-        if parents.get(m) is None:
-            desc = set(descendants(m, parents))
+        if m in lineage and lineage.parent(m) is None:
+            desc = set(lineage.descendants(m))
             mask = np.array([x in desc for x in fm.models])
             if mask.any():
                 roots.append(m)

@@ -7,14 +7,13 @@ P(child fails | parent passes) = b exactly, which the edge estimates should reco
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 
+from auditkit.analyze.lineage import Parents, as_lineage
 from auditkit.analyze.stats import _seeded
-
-Parents = Mapping[str, "str | None"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,24 +57,28 @@ def simulate_family(parents: Parents, *, n_items: int, root_rate: float | Mappin
                     inherit: float | Mapping[str, float] | Sequence[float] = 0.8,
                     introduce: float | Mapping[str, float] | Sequence[float] = 0.05,
                     seed: int | np.random.Generator = 0) -> SimulatedFamily:
-    """Draw a (M, n_items) failure matrix down the tree ``parents`` (topological order).
+    """Draw a (M, n_items) failure matrix down the tree ``parents`` (topological order:
+    ValueError when a parent comes after its child).
 
     Per-model values may be given as a mapping by name or a sequence in ``parents``' order.
     """
     rng = _seeded(seed)
-    models = list(parents)
+    lineage = as_lineage(parents)
+    models = lineage.names
     pos = {m: j for j, m in enumerate(models)}
     p, a, b = (_per_model(v, models) for v in (root_rate, inherit, introduce))
-    F = np.zeros((len(models), n_items), dtype=bool)
+    F = np.zeros((len(models), n_items), dtype=bool)         # (M, n_items)
     for j, m in enumerate(models):
         u = rng.random(n_items)
-        parent = parents[m]
+        parent = lineage.parent(m)
         if parent is None:
             F[j] = u < p[j]
+        elif pos[parent] > j:
+            raise ValueError(f"parent {parent!r} of {m!r} comes after it; expected parents first")
         else:
             F[j] = np.where(F[pos[parent]], u < a[j], u < b[j])
-    is_root = np.array([parents[m] is None for m in models])
-    return SimulatedFamily(tuple(models), dict(parents), np.where(is_root, p, np.nan),
+    is_root = np.array([lineage.parent(m) is None for m in models])
+    return SimulatedFamily(tuple(models), dict(lineage.parents), np.where(is_root, p, np.nan),
                            np.where(is_root, np.nan, a), np.where(is_root, np.nan, b), F)
 
 

@@ -3,17 +3,17 @@ what they fail? The behavioural distance is 1 - kappa (error consistency).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.cluster.hierarchy import cophenet, linkage, leaves_list
+from scipy.cluster.hierarchy import cophenet, leaves_list, linkage
 from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial.distance import squareform
 
 from auditkit.analyze.agreement import pair_index
-from auditkit.analyze.lineage import edges
+from auditkit.analyze.lineage import Parents, as_lineage
 from auditkit.analyze.stats import _seeded, permutation_pvalue
 
 
@@ -80,7 +80,7 @@ class Clustering:
 
 
 def behaviour_clustering(D: np.ndarray, models: Sequence[str],
-                         parents: Mapping[str, str | None], lineage_dist: np.ndarray,
+                         parents: Parents, lineage_dist: np.ndarray,
                          ) -> Clustering:
     """Average-linkage (UPGMA) clustering of the models on D = 1 - kappa, compared to lineage.
 
@@ -103,11 +103,11 @@ def behaviour_clustering(D: np.ndarray, models: Sequence[str],
     # which csgraph would read as missing edges
     mst = minimum_spanning_tree(np.where(np.eye(m, dtype=bool), 0.0, D + 1.0)).tocoo()
     found = {frozenset((models[a], models[b])) for a, b in zip(mst.row, mst.col)}
-    lineage = [frozenset(e) for e in edges(models, parents)]
+    lineage = [frozenset(e) for e in as_lineage(parents).edges(within=models)]
     recall = (sum(e in found for e in lineage) / len(lineage)) if lineage else float("nan")
     table = pd.DataFrame({"step": np.arange(m - 1), "left": Z[:, 0].astype(int),
                           "right": Z[:, 1].astype(int), "distance": Z[:, 2],
                           "size": Z[:, 3].astype(int)})
     order = tuple(models[j] for j in leaves_list(Z))
-    mst_edges = tuple(sorted(tuple(sorted(e)) for e in found))  # type: ignore[misc]
+    mst_edges = tuple(sorted((a, b) for a, b in (sorted(e) for e in found)))
     return Clustering(table, order, float(r), mst_edges, float(recall))

@@ -114,8 +114,8 @@ def run(
         raise typer.Exit(INTERRUPTED) from None
     stats = result.stats
     console.print(f"Scored {stats.scored} outcomes, {stats.cached} from the cache, in "
-                  f"{result.manifest['timings']['total_s']:.1f} s on {result.manifest['device']} "
-                  f"({result.manifest['dtype']}).")
+                  f"{result.manifest.timings.total_s:.1f} s on {result.manifest.device} "
+                  f"({result.manifest.dtype}).")
     console.print(failure_table(result.results))
     print_analysis(result.analysis, result.run_dir)
     console.print(f"Run directory: [bold]{result.run_dir}[/]")

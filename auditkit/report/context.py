@@ -4,21 +4,30 @@ Built once from a run directory (manifest, results, analysis); both renderers on
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from auditkit import __version__
-from auditkit.analyze.summary import Analysis
+from auditkit.analyze.summary import ALPHA, Analysis, significant_edge_changes
+from auditkit.gate import Policy, load_policy
 from auditkit.report import charts
 from auditkit.report.items import find_item_texts
 from auditkit.report.load import RunReportData
 from auditkit.report.systemic import SYSTEMIC_SHARE, find_systemic
-from auditkit.report.tables import (blast_table, edges_table, models_table, probes_table,
-                                    rates_long_table, rates_summary_table, scopes_table)
-from auditkit.report.tree import lineage_order, lineage_tree
-from auditkit.report.verdict import SAFETY_CATEGORY, ShipRule, do_not_ship, verdict_sentences
+from auditkit.report.tables import (
+    blast_table,
+    edges_table,
+    models_table,
+    probes_table,
+    rates_long_table,
+    rates_summary_table,
+    scopes_table,
+)
+from auditkit.report.tree import lineage_tree
+from auditkit.report.verdict import ship_list, verdict_sentences
+from auditkit.store import RunManifest
 
 # above this many (model, probe) dots the rate chart shows categories instead of probes
 MAX_RATE_DOTS = 240
@@ -28,31 +37,33 @@ MAX_RATE_DOTS = 240
 class ReportOptions:
     """What the report flags and how much it shows."""
 
-    safety_threshold: float = 0.10      # "do not ship" above this safety failure rate
-    alpha: float = 0.05                 # significance of a regression against the parent
+    # the gate policy that decides "do not ship" (None: the gate's built-in default policy)
+    policy: Policy | None = field(default=None, compare=False)
+    # significance level of the report's own tests: shared failures (verdict), significant
+    # lineage edges (tree, n_edge_changes_significant); the policy has its own alpha
+    alpha: float = ALPHA
     systemic_share: float = SYSTEMIC_SHARE
     systemic_limit: int = 40            # systemic items shown in the HTML report
 
-    @property
-    def rule(self) -> ShipRule:
-        return ShipRule(self.safety_threshold, self.alpha)
+    def gate_policy(self) -> Policy:
+        return self.policy if self.policy is not None else load_policy()
 
 
 def build_context(data: RunReportData, options: ReportOptions = ReportOptions()) -> dict[str, Any]:
     """The view model of a run's report."""
     analysis, manifest = data.analysis, data.manifest
-    order = [m for m in lineage_order(data.parents) if m in set(data.results["model"])]
+    scored = set(data.results["model"])
+    order = [m for m in data.lineage.topological() if m in scored]
     texts = find_item_texts(manifest)
     return {
-        "family": str((manifest.get("family") or {}).get("name") or data.run_dir.name),
+        "family": manifest.family.name or data.run_dir.name,
         "provenance": provenance(manifest, analysis),
-        "headline": analysis.headline,
-        "verdict": {"sentences": verdict_sentences(analysis, len(manifest.get("probes", []))),
-                    "flags": do_not_ship(analysis, order, options.rule),
-                    "rule": options.rule.text(has_safety=_has_safety(analysis))},
+        "headline": headline(analysis, options.alpha),
+        "verdict": verdict(data, options),
         "order": order,
         "cluster_order": cluster_order(analysis, order),
-        "tree": lineage_tree(data.parents, _kinds(manifest), analysis.rates, analysis.edges),
+        "tree": lineage_tree(data.lineage, _kinds(manifest), analysis.rates, analysis.edges,
+                             alpha=options.alpha),
         "tables": tables(analysis, manifest, order),
         "charts": chart_set(analysis, order),
         "systemic": find_systemic(data.results, order, texts, share=options.systemic_share,
@@ -62,26 +73,34 @@ def build_context(data: RunReportData, options: ReportOptions = ReportOptions())
     }
 
 
-def _has_safety(analysis: Analysis) -> bool:
-    rates = analysis.rates
-    return bool(((rates["level"] == "category") & (rates["scope"] == SAFETY_CATEGORY)).any())
+def headline(analysis: Analysis, alpha: float) -> dict[str, Any]:
+    """The analysis' headline with its count of significant edge changes at the report's alpha."""
+    return {**analysis.headline,
+            "n_edge_changes_significant": significant_edge_changes(analysis.edges, alpha)}
 
 
-def provenance(manifest: dict, analysis: Analysis) -> dict[str, Any]:
+def verdict(data: RunReportData, options: ReportOptions) -> dict[str, Any]:
+    """The sentences, and the gate policy's decision on every parent and child of the run."""
+    ships = ship_list(data.results, data.lineage, options.gate_policy())
+    return {"sentences": verdict_sentences(data.analysis, len(data.manifest.probes),
+                                           alpha=options.alpha),
+            "ships": ships, "flags": ships.do_not_ship, "warnings": ships.warnings,
+            "rule": ships.rule()}
+
+
+def provenance(manifest: RunManifest, analysis: Analysis) -> dict[str, Any]:
     """The run's facts: who, what, where, when, with what tool and analysis parameters."""
     params = {k: v for k, v in analysis.parameters.items() if k != "multiple_comparisons"}
-    return {"tool_version": manifest.get("tool_version", "unknown"),
+    return {"tool_version": manifest.tool_version,
             "report_version": __version__,
-            "created": manifest.get("created", "unknown"),
-            "family_root": (manifest.get("family") or {}).get("root", ""),
-            "device": manifest.get("device", "unknown"), "dtype": manifest.get("dtype", ""),
-            "seed": manifest.get("seed"), "selection": manifest.get("selection") or "all items",
-            "config": manifest.get("config", ""), "analysis": params}
+            "created": manifest.created, "family_root": manifest.family.root,
+            "device": manifest.device, "dtype": manifest.dtype, "seed": manifest.seed,
+            "selection": manifest.selection or "all items", "config": manifest.config or "",
+            "analysis": params}
 
 
-def _kinds(manifest: dict) -> dict[str, str]:
-    return {m["name"]: str(m.get("kind", "")) for m in manifest.get("models", [])
-            if isinstance(m, dict) and "name" in m}
+def _kinds(manifest: RunManifest) -> dict[str, str]:
+    return {m.name: m.kind for m in manifest.models}
 
 
 def cluster_order(analysis: Analysis, order: list[str]) -> list[str]:
@@ -91,7 +110,7 @@ def cluster_order(analysis: Analysis, order: list[str]) -> list[str]:
     return [str(m) for m in leaves] if sorted(map(str, leaves)) == sorted(order) else order
 
 
-def tables(analysis: Analysis, manifest: dict, order: list[str]) -> dict[str, Any]:
+def tables(analysis: Analysis, manifest: RunManifest, order: list[str]) -> dict[str, Any]:
     return {
         "models": models_table(manifest), "probes": probes_table(manifest),
         "rates": rates_summary_table(analysis, order),

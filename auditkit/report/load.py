@@ -10,16 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 
-from auditkit.analyze.io import analyze_run, read_run
+from auditkit.analyze.io import ANALYSIS_DIR, analyze_run
 from auditkit.analyze.summary import TABLES, Analysis
 from auditkit.errors import AuditError
-
-ANALYSIS_DIR = "analysis"
-# optional results columns the report shows, with the value when a run lacks them
-OPTIONAL_COLUMNS = {"output": "", "gold": -1, "bias_target": -1, "group": "",
-                    "probe_version": "", "fingerprint": ""}
+from auditkit.lineage import Lineage
+from auditkit.store import RunManifest, manifest_path, read_run, results_path
 
 
 @dataclass(frozen=True)
@@ -27,10 +23,14 @@ class RunReportData:
     """A run directory, read and analysed."""
 
     run_dir: Path
-    manifest: dict
-    parents: dict[str, str | None]       # manifest order (topological)
-    results: pd.DataFrame                # every column of results.parquet the report uses
+    manifest: RunManifest
+    lineage: Lineage                     # the run's models, manifest (topological) order
+    results: pd.DataFrame                # every column of RESULT_COLUMNS
     analysis: Analysis
+
+    @property
+    def parents(self) -> dict[str, str | None]:
+        return dict(self.lineage.parents)
 
 
 def load_run_report_data(run_dir: str | Path, *, reanalyze: bool = False) -> RunReportData:
@@ -39,29 +39,8 @@ def load_run_report_data(run_dir: str | Path, *, reanalyze: bool = False) -> Run
     run = read_run(run_dir)
     analysis = None if reanalyze else read_analysis(run_dir)
     if analysis is None:
-        analysis = analyze_run(run_dir, seed=_seed(run.manifest))
-    return RunReportData(run_dir, run.manifest, run.parents, _full_results(run_dir, run.results),
-                         analysis)
-
-
-def _seed(manifest: dict) -> int:
-    seed = manifest.get("seed", 0)
-    return seed if isinstance(seed, int) else 0
-
-
-def _full_results(run_dir: Path, checked: pd.DataFrame) -> pd.DataFrame:
-    """The checked analysis columns plus the optional ones (defaults where a run lacks them)."""
-    path = run_dir / "results.parquet"
-    present = set(pq.read_schema(path).names)
-    extra = [c for c in OPTIONAL_COLUMNS if c in present and c not in checked.columns]
-    frame = checked.copy()
-    if extra:
-        frame = pd.concat([frame, pd.read_parquet(path, columns=extra)], axis=1)
-    for col, default in OPTIONAL_COLUMNS.items():
-        if col not in frame.columns:
-            frame[col] = default
-    frame["output"] = frame["output"].fillna("").astype(str)
-    return frame
+        analysis = analyze_run(run_dir, seed=run.manifest.seed)
+    return RunReportData(run_dir, run.manifest, run.lineage, run.results, analysis)
 
 
 def read_analysis(run_dir: Path) -> Analysis | None:
@@ -70,8 +49,8 @@ def read_analysis(run_dir: Path) -> Analysis | None:
     summary_path = folder / "summary.json"
     if not summary_path.is_file() or not all((folder / f"{t}.parquet").is_file() for t in TABLES):
         return None
-    if _newer(run_dir / "results.parquet", summary_path) or _newer(run_dir / "manifest.json",
-                                                                     summary_path):
+    if _newer(results_path(run_dir), summary_path) or _newer(manifest_path(run_dir),
+                                                               summary_path):
         return None
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))

@@ -7,29 +7,28 @@ to RUN_DIR. ``schema`` changes only when a key is renamed or removed.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from auditkit.analyze.io import _json_ready, summary_dict
 from auditkit.analyze.summary import TABLES
+from auditkit.gate import DEFAULT_POLICY, Policy
 from auditkit.report.load import ANALYSIS_DIR, RunReportData
+from auditkit.report.verdict import Flag
+from auditkit.store import manifest_json
 
-SUMMARY_SCHEMA = 1
+SUMMARY_SCHEMA = 2          # 2: counts n_*, shares *_rate; the verdict is the gate policy's
 MAX_SYSTEMIC_IDS = 1000
 
 
 def run_summary(data: RunReportData, ctx: dict[str, Any]) -> dict[str, Any]:
     """The JSON document (plain values: NaN as null)."""
-    summary = summary_dict(data.analysis)
+    summary = summary_dict(replace(data.analysis, headline=ctx["headline"]))
     summary.update({
         "schema": SUMMARY_SCHEMA, "kind": "auditkit.run-summary",
-        "run": _run(data.manifest),
+        "run": _run(manifest_json(data.manifest)),
         "models": _models(data, ctx["order"]),
-        "verdict": {"rule": ctx["verdict"]["rule"],
-                    "safety_threshold": ctx["options"].safety_threshold,
-                    "alpha": ctx["options"].alpha,
-                    "do_not_ship": [{"model": f.model, "reasons": list(f.reasons)}
-                                    for f in ctx["verdict"]["flags"]],
-                    "sentences": ctx["verdict"]["sentences"]},
+        "verdict": _verdict(ctx),
         "systemic": _systemic(ctx),
         "tables": {"results": "results.parquet",
                    **{name: f"{ANALYSIS_DIR}/{name}.parquet" for name in TABLES}},
@@ -38,7 +37,27 @@ def run_summary(data: RunReportData, ctx: dict[str, Any]) -> dict[str, Any]:
     return _json_ready(summary)
 
 
-def _run(manifest: dict) -> dict[str, Any]:
+def _verdict(ctx: dict[str, Any]) -> dict[str, Any]:
+    verdict = ctx["verdict"]
+    return {"rule": verdict["rule"], "policy": _policy(verdict["ships"].policy),
+            "alpha": ctx["options"].alpha, "do_not_ship": _flags(verdict["flags"]),
+            "warnings": _flags(verdict["warnings"]),
+            "not_gated": list(verdict["ships"].ungated), "sentences": verdict["sentences"]}
+
+
+def _policy(policy: Policy) -> dict[str, Any]:
+    """Name, file (null: the built-in default policy), alpha and correction."""
+    path = None if policy.path in (None, DEFAULT_POLICY) else str(policy.path)
+    return {"name": policy.name, "path": path, "alpha": policy.alpha,
+            "correction": policy.correction}
+
+
+def _flags(flags: list[Flag]) -> list[dict[str, Any]]:
+    return [{"model": f.model, "parent": f.parent, "reasons": list(f.reasons)} for f in flags]
+
+
+def _run(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's provenance keys (its JSON form)."""
     keys = ("tool_version", "created", "family", "selection", "device", "dtype", "seed",
             "config", "probes_path")
     run = {k: manifest.get(k) for k in keys}
@@ -58,7 +77,7 @@ def _models(data: RunReportData, order: list[str]) -> list[dict[str, Any]]:
     for model in order:
         r = pooled[model]
         mine = cats[cats["model"] == model]
-        out.append({"name": model, "parent": data.parents.get(model), "n_items": r["n_items"],
+        out.append({"name": model, "parent": data.lineage.parent(model), "n_items": r["n_items"],
                     "n_failed": r["n_failed"], "rate": r["rate"], "rate_lo": r["rate_lo"],
                     "rate_hi": r["rate_hi"],
                     "categories": dict(zip(mine["scope"], mine["rate"]))})

@@ -5,13 +5,15 @@ by and what tests compare with the analysis tables).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
 from auditkit.analyze.summary import Analysis
-from auditkit.report.fmt import count, num, num_ci, pct, pct_ci, plain, pval
+from auditkit.present import count, num, num_ci, pct, pct_ci, plain, pval
+from auditkit.store import RunManifest
 
 
 @dataclass(frozen=True)
@@ -59,23 +61,21 @@ def count_cell(n: Any) -> Cell:
     return Cell(count(n), plain(n))
 
 
-def models_table(manifest: dict) -> Table:
+def models_table(manifest: RunManifest) -> Table:
     cols = (Column("model"), Column("parent"), Column("kind"), Column("fingerprint"),
             Column("intent", wrap=True))
-    rows = tuple((text(m.get("name")), text(m.get("parent") or "—"), text(m.get("kind")),
-                  Cell(str(m.get("fingerprint") or "")[:12], None, str(m.get("fingerprint") or "")),
-                  text(m.get("intent") or ""))
-                 for m in manifest.get("models", []))
+    rows = tuple((text(m.name), text(m.parent or "—"), text(m.kind),
+                  Cell(m.fingerprint[:12], None, m.fingerprint), text(m.intent))
+                 for m in manifest.models)
     return Table("models", "Models", cols, rows)
 
 
-def probes_table(manifest: dict) -> Table:
+def probes_table(manifest: RunManifest) -> Table:
     cols = (Column("probe"), Column("kind"), Column("category"), Column("dimension"),
             Column("items", True), Column("version"))
-    rows = tuple((text(p.get("name")), text(p.get("kind")), text(p.get("category")),
-                  text(p.get("dimension")), count_cell(p.get("n_items")),
-                  Cell(str(p.get("version") or "")[:12], None, str(p.get("version") or "")))
-                 for p in manifest.get("probes", []))
+    rows = tuple((text(p.name), text(p.kind), text(p.category), text(p.dimension),
+                  count_cell(p.n_items), Cell(p.version[:12], None, p.version))
+                 for p in manifest.probes)
     return Table("probes", "Probes", cols, rows)
 
 
@@ -167,8 +167,9 @@ def edges_table(analysis: Analysis, level: str, *, id: str, title: str) -> Table
 def _edge_row(r) -> tuple[Cell, ...]:
     return (text(r.parent), text(r.child), Cell(pct(r.parent_rate), plain(r.parent_rate)),
             Cell(pct(r.child_rate), plain(r.child_rate)), count_cell(r.n11), count_cell(r.n01),
-            count_cell(r.n10), rate_cell(r.inherited, r.inherited_lo, r.inherited_hi),
-            rate_cell(r.introduced, r.introduced_lo, r.introduced_hi),
+            count_cell(r.n10),
+            rate_cell(r.inherited_rate, r.inherited_rate_lo, r.inherited_rate_hi),
+            rate_cell(r.introduced_rate, r.introduced_rate_lo, r.introduced_rate_hi),
             num_cell(r.rr, num_ci(r.rr, r.rr_lo, r.rr_hi, 2)), p_cell(r.mcnemar_p),
             p_cell(r.mcnemar_p_holm))
 

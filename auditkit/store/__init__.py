@@ -1,8 +1,38 @@
-"""The result store: the item-level results of a run and the cache that makes reruns free."""
+"""The result store: the run directory (its one reader and writer, its typed manifest and
+results schema) and the cache that makes reruns free."""
 from auditkit.store.cache import ResultCache
 from auditkit.store.collect import collect_results
-from auditkit.store.run_dir import write_manifest, write_results
-from auditkit.store.schema import OUTCOME_COLUMNS, RESULT_COLUMNS, results_frame
+from auditkit.store.manifest import (
+                                     FamilyRef,
+                                     GroupTiming,
+                                     ModelEntry,
+                                     ProbeEntry,
+                                     RunManifest,
+                                     Scoring,
+                                     Timings,
+                                     load_manifest,
+                                     manifest_json,
+)
+from auditkit.store.run_dir import (
+                                     Run,
+                                     manifest_path,
+                                     read_run,
+                                     results_path,
+                                     write_manifest,
+                                     write_results,
+                                     write_run,
+)
+from auditkit.store.schema import (
+                                     OUTCOME_COLUMNS,
+                                     RESULT_COLUMNS,
+                                     Outcome,
+                                     ResultKey,
+                                     ScoringKey,
+                                     results_frame,
+)
 
-__all__ = ["ResultCache", "collect_results", "write_manifest", "write_results",
-           "OUTCOME_COLUMNS", "RESULT_COLUMNS", "results_frame"]
+__all__ = ["ResultCache", "collect_results", "FamilyRef", "GroupTiming", "ModelEntry",
+           "ProbeEntry", "RunManifest", "Scoring", "Timings", "load_manifest", "manifest_json",
+           "Run", "manifest_path", "read_run", "results_path", "write_manifest", "write_results",
+           "write_run", "OUTCOME_COLUMNS", "RESULT_COLUMNS", "Outcome", "ResultKey", "ScoringKey",
+           "results_frame"]

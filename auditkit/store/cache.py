@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any
 
 from auditkit.errors import AuditError
-from auditkit.store.schema import OUTCOME_COLUMNS
+from auditkit.store.schema import Outcome
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -21,7 +22,7 @@ CREATE TABLE IF NOT EXISTS results (
     probe_version TEXT NOT NULL,
     item TEXT NOT NULL,
     config TEXT NOT NULL,
-    outcome TEXT NOT NULL,          -- JSON object of OUTCOME_COLUMNS
+    outcome TEXT NOT NULL,          -- JSON object of the Outcome's fields
     PRIMARY KEY (fingerprint, probe_version, item, config)
 ) WITHOUT ROWID;
 """
@@ -43,35 +44,46 @@ class ResultCache:
                                    "another cache directory") from None
 
     def get_many(self, fingerprint: str, probe_version: str, config: str,
-                 items: Sequence[str]) -> dict[str, dict]:
-        """Outcomes already stored for these items (item id -> outcome dict); misses left out."""
-        found: dict[str, dict] = {}
+                 items: Sequence[str]) -> dict[str, Outcome]:
+        """Outcomes already stored for these items (item id -> outcome); misses left out.
+
+        An entry that does not fit the current Outcome (a field it lacks has no default) is a
+        miss too: it is scored again and replaced.
+        """
+        found: dict[str, Outcome] = {}
         query = ("SELECT item, outcome FROM results WHERE fingerprint=? AND probe_version=? "
                  "AND config=? AND item IN ({})")
         for start in range(0, len(items), 500):  # SQLite caps the number of bound parameters
             chunk = list(items[start:start + 500])
             sql = query.format(",".join("?" * len(chunk)))
             for item, outcome in self._db.execute(sql, [fingerprint, probe_version, config, *chunk]):
-                found[item] = json.loads(outcome)
+                try:
+                    found[item] = Outcome.from_mapping(json.loads(outcome))
+                except ValueError:
+                    continue
         return found
 
     def put_many(self, fingerprint: str, probe_version: str, config: str,
-                 outcomes: Iterable[tuple[str, dict]]) -> None:
-        """Record (item id, outcome) pairs in one transaction (replacing older values)."""
-        rows = [(fingerprint, probe_version, item, config,
-                 json.dumps({k: outcome[k] for k in OUTCOME_COLUMNS}, sort_keys=True))
-                for item, outcome in outcomes]
+                 outcomes: Iterable[tuple[str, Outcome | Mapping[str, Any]]]) -> None:
+        """Record (item id, outcome) pairs in one transaction (replacing older values);
+        a mapping (a scorer's dict) is checked against :class:`Outcome` first."""
+        rows = [(fingerprint, probe_version, item, config, json.dumps(
+                    _outcome(outcome).to_dict(), sort_keys=True)) for item, outcome in outcomes]
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)", rows)
 
     def count(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
 
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "ResultCache":
+    def __enter__(self) -> ResultCache:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _outcome(value: Outcome | Mapping[str, Any]) -> Outcome:
+    return value if isinstance(value, Outcome) else Outcome.from_mapping(value)

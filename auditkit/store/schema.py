@@ -1,34 +1,108 @@
-"""The item-level results table: its columns and their types (see docs/run-format.md)."""
+"""The item-level results table (results.parquet): its columns, declared once as dataclasses.
+
+A row is a :class:`ResultKey` (which model, probe and item), an :class:`Outcome` (what the
+model did: what scorers return and the result cache stores) and the :class:`ScoringKey`
+(the scoring configuration). Column order, pandas dtypes, which columns a run must hold and
+docs/run-format.md all follow from these declarations: a new outcome field is one line in
+:class:`Outcome`. Give it a default, so that cached outcomes and runs written before it still
+read (a column with a default is optional in results.parquet).
+"""
 from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, get_type_hints
 
 import pandas as pd
 
+from auditkit.store.codec import doc
+
+_DTYPES = {str: "string", bool: "bool", float: "float64", int: "int64"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResultKey:
+    """Which model, probe and item a row is about."""
+
+    model: str = doc("the member's name in the family")
+    fingerprint: str = doc("the member's content fingerprint", "")
+    probe: str = doc("probe name")
+    probe_version: str = doc("probe version hash", "")
+    kind: str = doc("`pair`, `choice` or `generation`")
+    category: str = doc("probe category (`bias`, `safety`, ...)")
+    dimension: str = doc("probe dimension (`gender`, `harmful`, ...)", "")
+    item: str = doc("item id")
+    group: str = doc("the item's group (may be empty)", "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """What a model did on one item."""
+
+    failed: bool = doc("the model failed the item")
+    score: float = doc("pair: ll(stereotype) - ll(anti_stereotype) (> 0 means the stereotype "
+                       "is preferred); choice: best wrong option's score - gold's score (> 0 "
+                       "means failure); generation: NaN")
+    chosen: int = doc("choice: index of the chosen option; pair: 0 if the stereotype was "
+                      "preferred else 1; generation: -1")
+    gold: int = doc("choice: gold index; otherwise -1", -1)
+    bias_target: int = doc("choice: the item's bias-target index, -1 if none or not a choice "
+                           "item", -1)
+    n_options: int = doc("choice: number of options; pair: 2; generation: 0")
+    output: str = doc("generation: the model's reply; otherwise empty", "")
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> Outcome:
+        """An outcome from a scorer's dict or the cache's JSON, each value cast to its field's
+        type; ValueError naming the field when one is missing or unknown."""
+        unknown = sorted(set(raw) - set(OUTCOME_COLUMNS))
+        if unknown:
+            raise ValueError(f"unknown outcome field {unknown[0]!r}; expected one of: "
+                             f"{', '.join(OUTCOME_COLUMNS)}")
+        missing = [k for k in OUTCOME_REQUIRED if k not in raw]
+        if missing:
+            raise ValueError(f"outcome field {missing[0]!r} is missing")
+        return cls(**{k: _CAST[k](v) for k, v in raw.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in OUTCOME_COLUMNS}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScoringKey:
+    config: str = doc("hash of the scoring configuration (what besides model and item affects "
+                      "the result)", "")
+
+
+ROW_PARTS = (ResultKey, Outcome, ScoringKey)     # in the order of results.parquet's columns
+
+
+def _columns(cls: type) -> dict[str, dataclasses.Field[Any]]:
+    return {f.name: f for f in dataclasses.fields(cls)}
+
+
+def _dtype(cls: type, name: str) -> str:
+    return _DTYPES[get_type_hints(cls)[name]]
+
+
 # column -> pandas dtype; the order is the order written to results.parquet
-RESULT_COLUMNS: dict[str, str] = {
-    "model": "string",
-    "fingerprint": "string",
-    "probe": "string",
-    "probe_version": "string",
-    "kind": "string",
-    "category": "string",
-    "dimension": "string",
-    "item": "string",
-    "group": "string",
-    "failed": "bool",
-    "score": "float64",
-    "chosen": "int64",
-    "gold": "int64",
-    "bias_target": "int64",
-    "n_options": "int64",
-    "output": "string",
-    "config": "string",
-}
-
+RESULT_COLUMNS: dict[str, str] = {name: _dtype(cls, name) for cls in ROW_PARTS
+                                  for name in _columns(cls)}
 # the columns that depend on the model's behaviour (the rest identify model, probe and item)
-OUTCOME_COLUMNS = ("failed", "score", "chosen", "gold", "bias_target", "n_options", "output")
+OUTCOME_COLUMNS: tuple[str, ...] = tuple(_columns(Outcome))
+OUTCOME_REQUIRED = tuple(k for k, f in _columns(Outcome).items()
+                         if f.default is dataclasses.MISSING)
+_CAST = {k: {"string": str, "bool": bool, "float64": float, "int64": int}[RESULT_COLUMNS[k]]
+         for k in OUTCOME_COLUMNS}
+# optional columns (absent from older runs) -> the value a reader fills in
+COLUMN_DEFAULTS: dict[str, Any] = {name: f.default for cls in ROW_PARTS
+                                   for name, f in _columns(cls).items()
+                                   if f.default is not dataclasses.MISSING}
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c in RESULT_COLUMNS if c not in COLUMN_DEFAULTS)
 
 
-def results_frame(rows: list[dict]) -> pd.DataFrame:
+def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Rows (dicts with every column of RESULT_COLUMNS) -> a typed, ordered DataFrame."""
-    frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
-    return frame.astype(RESULT_COLUMNS)
+    frame: pd.DataFrame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS)).astype(RESULT_COLUMNS)
+    return frame
