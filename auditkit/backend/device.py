@@ -8,7 +8,8 @@ one run settles on the batch size the card holds and an out-of-memory never ends
 from __future__ import annotations
 
 import gc
-from typing import Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import torch
 

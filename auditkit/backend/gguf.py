@@ -12,6 +12,7 @@ import importlib.util
 import io
 import shutil
 from pathlib import Path
+from typing import Any
 
 from auditkit.errors import AuditError
 
@@ -60,7 +61,7 @@ def dequantize_gguf(gguf_path: Path, out_dir: Path) -> Path:
     return out_dir
 
 
-def _load_gguf(gguf_path: Path):
+def _load_gguf(gguf_path: Path) -> tuple[Any, Any]:
     """Load the GGUF model, re-built as a plain (serializable) fp32 model, and its tokenizer."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -78,6 +79,7 @@ def _load_gguf(gguf_path: Path):
     if hasattr(config, "quantization_config"):
         del config.quantization_config
     config.name_or_path = ""
-    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    from_config = AutoModelForCausalLM.from_config
+    model = from_config(config, dtype=torch.float32)  # type: ignore[no-untyped-call]
     model.load_state_dict(loaded.state_dict(), strict=True)
     return model.eval(), tokenizer

@@ -7,8 +7,9 @@ safetensors unless ``allow_pickle``; remote code only with ``trust_remote_code``
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 

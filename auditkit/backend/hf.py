@@ -11,16 +11,23 @@ key/value cache when that saves enough tokens (see :mod:`auditkit.backend.loglik
 from __future__ import annotations
 
 import inspect
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
 from auditkit.backend import loglik
 from auditkit.backend.device import BatchRunner, default_token_budget, free_memory
 from auditkit.backend.greedy import greedy_decode
-from auditkit.backend.tokens import (EncodedPair, encode_pair, pad_token_id, prompt_ids,
-                                     stop_token_ids, strips_leading_space,
-                                     tokenizer_fingerprint)
+from auditkit.backend.tokens import (
+    EncodedPair,
+    encode_pair,
+    pad_token_id,
+    prompt_ids,
+    stop_token_ids,
+    strips_leading_space,
+    tokenizer_fingerprint,
+)
 from auditkit.errors import AuditError
 from auditkit.score.backend import Adapters, check_adapters
 from auditkit.types import GenerationRequest, LoglikelihoodRequest
@@ -106,7 +113,7 @@ class HFBackend:
         self._run_into(results, plain, lengths, self._plain_batch, units)
         return results
 
-    def _run_into(self, results: list, order: list[int], lengths: list[int], batch_fn: Any,
+    def _run_into(self, results: list[tuple[float, bool]], order: list[int], lengths: list[int], batch_fn: Any,
                   units: list[loglik.Unit]) -> None:
         scores = self.runner.run(lengths, lambda batch: batch_fn([units[order[j]] for j in batch]))
         for i, score in zip(order, scores):
@@ -117,7 +124,7 @@ class HFBackend:
         """(groups of unit indices that share a context, longest first; the rest, plain)."""
         if not self.share_contexts:
             return [], list(todo)
-        by_context: dict[tuple, list[int]] = {}
+        by_context: dict[tuple[Any, ...], list[int]] = {}
         for i in todo:
             pair = units[i].pair
             if len(pair.context) + len(pair.continuation) - 1 <= self.max_len:
@@ -202,7 +209,7 @@ class HFBackend:
         return ids[-max(1, self.max_len - request.max_new_tokens):]
 
     def _generate_batch(self, keys: list[tuple[str | None, GenerationRequest]],
-                        prompts: dict) -> list[str]:
+                        prompts: dict[Any, list[int]]) -> list[str]:
         if not self.own_decoding:
             return self._hf_generate_batch(keys, prompts)
         replies = greedy_decode(self._run, [prompts[k] for k in keys], [k[0] for k in keys],
@@ -212,7 +219,7 @@ class HFBackend:
         return [self.tokenizer.decode(r, skip_special_tokens=True) for r in replies]
 
     def _hf_generate_batch(self, keys: list[tuple[str | None, GenerationRequest]],
-                           prompts: dict) -> list[str]:
+                           prompts: dict[Any, list[int]]) -> list[str]:
         """``model.generate`` (every row runs to the batch's longest reply): the route for
         models whose cache rows were not checked to be droppable (see cache_sharing_safe)."""
         from transformers import GenerationConfig
@@ -222,9 +229,10 @@ class HFBackend:
         ids = torch.tensor([[self.pad_id] * (width - len(s)) + s for s in seqs], device=self.device)
         mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in seqs],
                             device=self.device)
-        config = GenerationConfig(do_sample=False, num_beams=1, pad_token_id=self.pad_id,
-                                  max_new_tokens=max(k[1].max_new_tokens for k in keys),
-                                  eos_token_id=self.stop_ids or None)
+        config = GenerationConfig(  # type: ignore[no-untyped-call]
+            do_sample=False, num_beams=1, pad_token_id=self.pad_id,
+            max_new_tokens=max(k[1].max_new_tokens for k in keys),
+            eos_token_id=self.stop_ids or None)
         out = self.model.generate(input_ids=ids, attention_mask=mask, generation_config=config,
                                   **self._adapter_kwargs([k[0] for k in keys]))
         self.tokens_run += out.numel()
@@ -236,7 +244,7 @@ class HFBackend:
             if token in self.stop_ids:
                 ids = ids[:pos]
                 break
-        return self.tokenizer.decode(ids, skip_special_tokens=True)
+        return str(self.tokenizer.decode(ids, skip_special_tokens=True))
 
     # ------------------------------------------------------------ lifetime
 

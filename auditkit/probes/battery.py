@@ -6,9 +6,9 @@ Files and directories whose names start with ``_`` (slot data) or ``.``, and the
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Sequence
 
 from auditkit.errors import AuditError, Problem, ValidationError
 from auditkit.paths import builtin_probes_dir

@@ -35,7 +35,7 @@ def parse_item(kind: str, raw: Any, issues: Issues, *, line: int | None = None) 
     return probe_kind.item_type(id=item_id, group=group, meta=meta, **values)
 
 
-def read_id(raw: Mapping, issues: Issues) -> str | None:
+def read_id(raw: Mapping[str, Any], issues: Issues) -> str | None:
     """The item's id: a string matching ``[A-Za-z0-9][A-Za-z0-9_.:-]*``."""
     value = raw.get("id")
     if "id" not in raw:
@@ -48,13 +48,13 @@ def read_id(raw: Mapping, issues: Issues) -> str | None:
     return None
 
 
-def _read_meta(raw: Mapping, issues: Issues, item_id: str | None) -> dict[str, Any]:
+def _read_meta(raw: Mapping[str, Any], issues: Issues, item_id: str | None) -> dict[str, Any]:
     value = raw.get("meta", {})
     if not isinstance(value, Mapping):
         issues.add(f"expected a mapping, found {describe(value)}", field="meta",
                    line=line_of(raw, "meta"), item=item_id)
         return {}
-    return plain(value)
+    return dict(plain(value))
 
 
 def item_to_dict(item: Item, *, meta: bool = True) -> dict[str, Any]:

@@ -78,15 +78,17 @@ def read_probe(path: Path) -> ReadProbe:
     scoring = read_scoring(spec, kind, issues)
     located = _read_items(spec, kind, path, issues)
     _check_unique_ids(located, issues)
-    if not issues.problems and name is not None and all(v is not None for v in texts.values()):
+    strings = {key: value for key, value in texts.items() if value is not None}
+    if not issues.problems and name is not None and len(strings) == len(texts):
         items = tuple(entry.item for entry in located if entry.item is not None)
+        # ProbeKind names the built-in kinds; a registered kind may be another
         result.probe = Probe(name=name, version=probe_version(name, kind, scoring, items),
-                             kind=kind, items=items, scoring=scoring, path=path.resolve(),
-                             **texts)
+                             kind=kind, items=items, scoring=scoring,  # type: ignore[arg-type]
+                             path=path.resolve(), **strings)
     return result
 
 
-def _read_header(spec: Mapping, issues: Issues) -> tuple[str | None, str | None,
+def _read_header(spec: Mapping[str, Any], issues: Issues) -> tuple[str | None, str | None,
                                                          dict[str, str | None]]:
     check_keys(spec, SPEC_KEYS, issues, what="a probe spec")
     name = read_str(spec, "name", issues)
@@ -108,7 +110,7 @@ def _read_header(spec: Mapping, issues: Issues) -> tuple[str | None, str | None,
     return name, kind, texts
 
 
-def _read_items(spec: Mapping, kind: str, path: Path, issues: Issues) -> list[_Located]:
+def _read_items(spec: Mapping[str, Any], kind: str, path: Path, issues: Issues) -> list[_Located]:
     present = [key for key in ITEM_SOURCES if key in spec]
     if len(present) != 1:
         return []
@@ -120,7 +122,7 @@ def _read_items(spec: Mapping, kind: str, path: Path, issues: Issues) -> list[_L
     return located
 
 
-def _inline(spec: Mapping, kind: str, path: Path, issues: Issues) -> list[_Located]:
+def _inline(spec: Mapping[str, Any], kind: str, path: Path, issues: Issues) -> list[_Located]:
     raws = spec["items"]
     line = line_of(spec, "items")
     if not isinstance(raws, list):
@@ -129,7 +131,7 @@ def _inline(spec: Mapping, kind: str, path: Path, issues: Issues) -> list[_Locat
     return _parse_all(raws, kind, issues, line)
 
 
-def _from_file(spec: Mapping, kind: str, path: Path, issues: Issues) -> list[_Located]:
+def _from_file(spec: Mapping[str, Any], kind: str, path: Path, issues: Issues) -> list[_Located]:
     name = spec["items_file"]
     line = line_of(spec, "items_file")
     if not isinstance(name, str) or not name:
@@ -146,7 +148,8 @@ def _from_file(spec: Mapping, kind: str, path: Path, issues: Issues) -> list[_Lo
     return located
 
 
-def _from_templates(spec: Mapping, kind: str, path: Path, issues: Issues) -> list[_Located]:
+def _from_templates(spec: Mapping[str, Any], kind: str, path: Path,
+                    issues: Issues) -> list[_Located]:
     raws = expand_templates(spec, kind, path.parent, issues,
                             get_kind(kind).allowed_item_keys)
     scratch = Issues(issues.path)
@@ -164,7 +167,7 @@ def _from_templates(spec: Mapping, kind: str, path: Path, issues: Issues) -> lis
     return located
 
 
-def _parse_all(raws: list, kind: str, issues: Issues, line: int | None) -> list[_Located]:
+def _parse_all(raws: list[Any], kind: str, issues: Issues, line: int | None) -> list[_Located]:
     located = []
     for raw in raws:
         item = parse_item(kind, raw, issues, line=line)

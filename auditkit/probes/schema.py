@@ -1,8 +1,9 @@
 """The probe format's vocabulary: spec keys, name patterns and typed field readers.
 
 What belongs to one probe kind (its item keys, scoring options) is in
-:mod:`auditkit.probes.kinds`. Each reader takes the raw mapping, a key and the file's :class:`Issues`; it returns the value
-when it is well formed and records a problem (with the key's line) when it is not.
+:mod:`auditkit.probes.kinds`. Each reader takes the raw mapping, a key and the file's
+:class:`Issues`; it returns the value when it is well formed and records a problem (with the
+key's line) when it is not.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
-def check_keys(raw: Mapping, allowed: frozenset[str], issues: Issues, *, what: str,
+def check_keys(raw: Mapping[str, Any], allowed: frozenset[str], issues: Issues, *, what: str,
                item: str | None = None, prefix: str = "") -> None:
     """Record one problem per key of ``raw`` that is not in ``allowed``."""
     for key in raw:
@@ -50,7 +51,7 @@ def check_keys(raw: Mapping, allowed: frozenset[str], issues: Issues, *, what: s
                        field=prefix + str(key), line=line_of(raw, key), item=item)
 
 
-def read_str(raw: Mapping, key: str, issues: Issues, *, item: str | None = None,
+def read_str(raw: Mapping[str, Any], key: str, issues: Issues, *, item: str | None = None,
              required: bool = True, empty: bool = False, prefix: str = "") -> str | None:
     """``raw[key]`` as a string (non-empty unless ``empty``); None and a problem otherwise."""
     if key not in raw:
@@ -67,7 +68,7 @@ def read_str(raw: Mapping, key: str, issues: Issues, *, item: str | None = None,
     return value
 
 
-def read_choice(raw: Mapping, key: str, allowed: tuple[str, ...], issues: Issues, *,
+def read_choice(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...], issues: Issues, *,
                 item: str | None = None, required: bool = True,
                 prefix: str = "") -> str | None:
     """``raw[key]`` as one of ``allowed``."""
@@ -84,7 +85,7 @@ def read_choice(raw: Mapping, key: str, allowed: tuple[str, ...], issues: Issues
     return value
 
 
-def read_int(raw: Mapping, key: str, issues: Issues, *, item: str | None = None,
+def read_int(raw: Mapping[str, Any], key: str, issues: Issues, *, item: str | None = None,
              minimum: int | None = None, prefix: str = "") -> int | None:
     """``raw[key]`` as an int (a boolean is not an int here), at least ``minimum``."""
     if key not in raw:
@@ -103,7 +104,7 @@ def read_int(raw: Mapping, key: str, issues: Issues, *, item: str | None = None,
     return value
 
 
-def is_mapping(value: Any, where: Mapping, key: str, issues: Issues, *,
+def is_mapping(value: Any, where: Mapping[str, Any], key: str, issues: Issues, *,
                item: str | None = None, prefix: str = "") -> bool:
     """True when ``value`` (found at ``where[key]``) is a mapping; records a problem if not."""
     if isinstance(value, Mapping):

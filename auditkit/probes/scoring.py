@@ -10,7 +10,7 @@ from auditkit.probes.schema import check_keys, describe
 from auditkit.probes.source import Issues, line_of
 
 
-def read_scoring(spec: Mapping, kind: str, issues: Issues) -> dict[str, Any]:
+def read_scoring(spec: Mapping[str, Any], kind: str, issues: Issues) -> dict[str, Any]:
     """The probe's scoring options, defaults filled; problems recorded for bad ones.
 
     The keys allowed are those of the kind's defaults; the kind checks the values.

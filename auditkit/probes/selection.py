@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Mapping
+from typing import Any
 
 from auditkit.errors import AuditError, Problem, ValidationError
 from auditkit.probes.schema import NAME_RE, check_keys, describe, read_str
@@ -29,7 +30,7 @@ class Selection:
     description: str
     probes: tuple[tuple[str, int], ...]      # (glob over probe names, items per probe), in order
     path: Path | None = None
-    lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    lines: Mapping[str, int | None] = field(default_factory=dict, compare=False, repr=False)
 
     def pattern_for(self, probe_name: str) -> str | None:
         """The first glob that matches the probe's name; None if none does."""
@@ -73,7 +74,7 @@ def read_selection(path: Path) -> tuple[Selection | None, list[Problem]]:
     return Selection(name, description, counts, path.resolve(), lines), []
 
 
-def _read_counts(raw: Mapping, issues: Issues) -> tuple[tuple[str, int], ...]:
+def _read_counts(raw: Mapping[str, Any], issues: Issues) -> tuple[tuple[str, int], ...]:
     value = raw.get("probes")
     if not isinstance(value, Mapping) or not value:
         issues.add(f"expected a mapping of probe-name globs to item counts, found "
@@ -110,7 +111,7 @@ def resolve_selection(selection: str | Path, battery: Path) -> Path:
 
 def selection_rank(probe_name: str, item_id: str) -> str:
     """The key items are ranked by: sha256 hex of ``probe name + "/" + item id``."""
-    return hashlib.sha256(f"{probe_name}/{item_id}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{probe_name}/{item_id}".encode()).hexdigest()
 
 
 def apply_selection(probes: list[Probe], selection: Selection) -> list[Probe]:

@@ -7,18 +7,19 @@ fillers from a path relative to the probe's file.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, Union
+from typing import Any
 
 from auditkit.probes.schema import describe
 from auditkit.probes.source import Issues, line_of, plain, read_yaml
 
-Scalar = Union[str, int, float]
-Filler = Union[Scalar, Mapping[str, Scalar]]
+Scalar = str | int | float
+Filler = Scalar | Mapping[str, Scalar]
 SLOT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def read_slots(raw: Any, base_dir: Path, issues: Issues, *, where: Mapping,
+def read_slots(raw: Any, base_dir: Path, issues: Issues, *, where: Mapping[str, Any],
                field: str) -> dict[str, list[Filler] | None]:
     """Slot name -> its fillers; None for a slot that is malformed (the problem is recorded)."""
     if raw is None or raw == {}:
@@ -37,7 +38,7 @@ def read_slots(raw: Any, base_dir: Path, issues: Issues, *, where: Mapping,
     return slots
 
 
-def _read_fillers(value: Any, raw: Mapping, name: str, base_dir: Path, issues: Issues,
+def _read_fillers(value: Any, raw: Mapping[str, Any], name: str, base_dir: Path, issues: Issues,
                   field: str) -> list[Filler] | None:
     line = line_of(raw, name)
     if isinstance(value, Mapping):
@@ -67,7 +68,7 @@ def _fillers_from_file(path: Path, issues: Issues, field: str,
     return fillers
 
 
-def _checked(values: list, issues: Issues, field: str | None,
+def _checked(values: list[Any], issues: Issues, field: str | None,
              line: int | None) -> list[Filler] | None:
     ok = True
     for index, filler in enumerate(values):

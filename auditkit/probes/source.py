@@ -17,7 +17,7 @@ import yaml
 from auditkit.errors import Problem
 
 
-class LineDict(dict):
+class LineDict(dict[Any, Any]):
     """A dict read from a file, with the 1-based line of the mapping and of each key."""
 
     line: int | None = None

@@ -11,15 +11,16 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Union
+from typing import Any
 
 from auditkit.probes.schema import TEMPLATE_KEYS, check_keys, describe, read_str
 from auditkit.probes.slots import Filler, read_slots
 from auditkit.probes.source import Issues, LineDict, line_of
 
-Ref = tuple[str, Union[str, None]]           # (slot, key or None)
-Part = Union[str, Ref]
+Ref = tuple[str, str | None]           # (slot, key or None)
+Part = str | Ref
 MAX_EXPANSION = 100_000                      # items one template may produce
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?\}|[{}]")
@@ -73,7 +74,10 @@ def _strings(obj: Any) -> Iterator[str]:
 
 def _value(ref: Ref, binding: Mapping[str, Filler]) -> Any:
     filler = binding[ref[0]]
-    return filler[ref[1]] if ref[1] is not None else filler
+    if ref[1] is None:
+        return filler
+    assert isinstance(filler, Mapping)  # every {slot.key} was checked against the fillers
+    return filler[ref[1]]
 
 
 def render(text: str, binding: Mapping[str, Filler]) -> Any:
@@ -102,7 +106,7 @@ def fill(obj: Any, binding: Mapping[str, Filler]) -> Any:
     return obj
 
 
-def expand_templates(spec: Mapping, kind: str, base_dir: Path, issues: Issues,
+def expand_templates(spec: Mapping[str, Any], kind: str, base_dir: Path, issues: Issues,
                      item_keys: frozenset[str]) -> list[LineDict]:
     """The raw items of every template of ``spec``, in template then product order."""
     templates = spec["templates"]
@@ -139,8 +143,8 @@ def _expand_one(template: Any, number: int, shared: Mapping[str, list[Filler] | 
     return _product(template, id_text, item, refs, slots, issues, where)
 
 
-def _read_template_item(template: Mapping, where: str, kind: str, issues: Issues,
-                        item_keys: frozenset[str]) -> Mapping | None:
+def _read_template_item(template: Mapping[str, Any], where: str, kind: str, issues: Issues,
+                        item_keys: frozenset[str]) -> Mapping[str, Any] | None:
     item = template.get("item")
     if "item" not in template:
         issues.add(f"missing; expected a {kind} item with {{slot}} placeholders",
@@ -157,7 +161,7 @@ def _read_template_item(template: Mapping, where: str, kind: str, issues: Issues
     return item
 
 
-def _checked_refs(template: Mapping, id_text: str | None, item: Mapping | None,
+def _checked_refs(template: Mapping[str, Any], id_text: str | None, item: Mapping[str, Any] | None,
                   slots: Mapping[str, list[Filler] | None], issues: Issues,
                   where: str) -> list[Ref]:
     try:
@@ -171,7 +175,7 @@ def _checked_refs(template: Mapping, id_text: str | None, item: Mapping | None,
 
 
 def _check_ref(slot: str, key: str | None, slots: Mapping[str, list[Filler] | None],
-               template: Mapping, issues: Issues, where: str) -> None:
+               template: Mapping[str, Any], issues: Issues, where: str) -> None:
     shown = "{" + slot + ("." + key if key else "") + "}"
     line = line_of(template)
     if slot not in slots:
@@ -198,12 +202,12 @@ def _filler_problem(filler: Filler, key: str | None) -> str | None:
         return f"is a mapping; expected {{slot.key}} with one of: {', '.join(filler)}"
     if key is not None and not isinstance(filler, Mapping):
         return f"is {describe(filler)}, which has no key {key!r}"
-    if key is not None and key not in filler:
+    if isinstance(filler, Mapping) and key is not None and key not in filler:
         return f"lacks the key {key!r} (it has: {', '.join(filler)})"
     return None
 
 
-def _product(template: Mapping, id_text: str, item: Mapping, refs: list[Ref],
+def _product(template: Mapping[str, Any], id_text: str, item: Mapping[str, Any], refs: list[Ref],
              slots: Mapping[str, list[Filler] | None], issues: Issues,
              where: str) -> list[LineDict]:
     names = list(dict.fromkeys(slot for slot, _ in refs))

@@ -40,7 +40,8 @@ def _hash_unit(*parts: str | None) -> float:
     """A deterministic number in [0, 1) from ``parts`` (sha256, not Python's salted hash)."""
     text = "\x1f".join("\x00" if p is None else p for p in parts)
     digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return struct.unpack(">Q", digest[:8])[0] / 2.0**64
+    (value,) = struct.unpack(">Q", digest[:8])
+    return int(value) / 2.0**64
 
 
 def hash_score(adapter: str | None, request: LoglikelihoodRequest) -> tuple[float, bool]:
@@ -96,13 +97,13 @@ class FakeBackend:
 
     def scored(self) -> list[tuple[str | None, LoglikelihoodRequest]]:
         """Every (adapter, request) sent to ``loglikelihood`` so far, in order."""
-        return [(a, r) for c in self.calls if c.method == "loglikelihood"
-                for a, r in zip(c.adapters, c.requests)]  # type: ignore[misc]
+        return [(a, r) for c in self.calls for a, r in zip(c.adapters, c.requests)
+                if isinstance(r, LoglikelihoodRequest)]
 
     def generated(self) -> list[tuple[str | None, GenerationRequest]]:
         """Every (adapter, request) sent to ``generate`` so far, in order."""
-        return [(a, r) for c in self.calls if c.method == "generate"
-                for a, r in zip(c.adapters, c.requests)]  # type: ignore[misc]
+        return [(a, r) for c in self.calls for a, r in zip(c.adapters, c.requests)
+                if isinstance(r, GenerationRequest)]
 
 
 class FakeOpener:

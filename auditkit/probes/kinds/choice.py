@@ -36,7 +36,7 @@ def read_item(raw: Mapping[str, Any], issues: Issues, item_id: str | None) -> di
             "options": tuple(options or ()), "gold": gold, "bias_target": target}
 
 
-def _read_options(raw: Mapping, issues: Issues, item_id: str | None) -> list[str] | None:
+def _read_options(raw: Mapping[str, Any], issues: Issues, item_id: str | None) -> list[str] | None:
     value = raw.get("options")
     line = line_of(raw, "options")
     if "options" not in raw:
@@ -57,7 +57,7 @@ def _read_options(raw: Mapping, issues: Issues, item_id: str | None) -> list[str
     return None
 
 
-def _check_index(raw: Mapping, key: str, index: int | None, options: list[str] | None,
+def _check_index(raw: Mapping[str, Any], key: str, index: int | None, options: list[str] | None,
                  issues: Issues, item_id: str | None) -> None:
     if index is not None and options is not None and not 0 <= index < len(options):
         issues.add(f"index {index} is out of range; expected 0..{len(options) - 1} "
@@ -96,7 +96,7 @@ def choice_prompt(item: ChoiceItem, scoring: Mapping[str, Any]) -> str:
     The one place that turns a choice item into its scored context, so the scorer and anything
     that shows prompts agree. A blank first line left by an empty ``context`` is dropped.
     """
-    text = scoring["prompt"].format(context=item.context, question=item.question)
+    text = str(scoring["prompt"]).format(context=item.context, question=item.question)
     return text.lstrip("\n") if not item.context else text
 
 

@@ -31,7 +31,8 @@ def check_scoring(raw: Mapping[str, Any], issues: Issues) -> None:
 
 
 def requests(probe: Probe, item: PairItem) -> list[LoglikelihoodRequest]:
-    return [LoglikelihoodRequest("", item.stereotype), LoglikelihoodRequest("", item.anti_stereotype)]
+    return [LoglikelihoodRequest("", item.stereotype),
+            LoglikelihoodRequest("", item.anti_stereotype)]
 
 
 def outcome(probe: Probe, item: PairItem, results: list[tuple[float, bool]]) -> dict[str, Any]:
