@@ -70,7 +70,7 @@ def test_lineage_of_the_run():
     lineage = MANIFEST.lineage
     assert isinstance(lineage, Lineage)
     assert lineage.parents == {"base": None, "chat": "base", "chat-v2": "base"}
-    assert MANIFEST.model("chat-v2").family_parent == "chat"
+    assert lineage.children("base") == ["chat", "chat-v2"]
 
 
 def test_a_manifest_of_an_older_version_reads(tmp_path):

@@ -104,9 +104,6 @@ class RunManifest:
         of the run's models (:func:`load_manifest` has checked that)."""
         return Lineage({m.name: m.parent for m in self.models})
 
-    def model(self, name: str) -> ModelEntry:
-        return next(m for m in self.models if m.name == name)
-
 
 def manifest_json(manifest: RunManifest) -> dict[str, Any]:
     """The manifest as written to the run directory (``schema`` first)."""

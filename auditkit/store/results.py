@@ -4,16 +4,14 @@ from __future__ import annotations
 import os
 from collections.abc import Collection
 from pathlib import Path
-from typing import get_args
 
 import pandas as pd
 import pyarrow.parquet as pq
 
 from auditkit.errors import AuditError, Problem, ValidationError
+from auditkit.probes.kinds import kind_names
 from auditkit.store.schema import COLUMN_DEFAULTS, REQUIRED_COLUMNS, RESULT_COLUMNS
-from auditkit.types import ProbeKind
 
-KINDS: tuple[str, ...] = get_args(ProbeKind)
 NOT_NULL = ("model", "probe", "kind", "category", "item", "failed")
 INT_COLUMNS = ("chosen", "n_options")
 
@@ -66,9 +64,10 @@ def check_results(path: Path, df: pd.DataFrame, models: Collection[str]) -> None
                                 field="failed"))
     problems += [Problem(where, f"expected int64, found {df[c].dtype}", field=c)
                  for c in INT_COLUMNS if not pd.api.types.is_integer_dtype(df[c])]
-    bad_kind = sorted(set(pd.unique(df["kind"].dropna())) - set(KINDS))
+    kinds = kind_names()                   # the registered probe kinds
+    bad_kind = sorted(set(pd.unique(df["kind"].dropna())) - set(kinds))
     if bad_kind:
-        problems.append(Problem(where, f"expected one of {', '.join(KINDS)}, found "
+        problems.append(Problem(where, f"expected one of {', '.join(kinds)}, found "
                                        f"{', '.join(map(str, bad_kind[:3]))}", field="kind"))
     unknown = sorted(set(pd.unique(df["model"].dropna())) - set(models))
     if unknown:
