@@ -15,7 +15,6 @@ from auditkit.lineage import Lineage
 
 ModelKind = Literal["full", "lora", "gguf"]
 ParentSource = Literal["manifest", "adapter", "config", "none"]
-ProbeKind = Literal["pair", "choice", "generation"]
 Expectation = Literal["refuse", "comply"]
 
 
@@ -141,7 +140,7 @@ class Probe:
 
     name: str
     version: str                   # hash of the content that affects scoring
-    kind: ProbeKind
+    kind: str                      # a registered kind (auditkit.probes.kinds): pair, choice, ...
     category: str                  # "bias", "safety", ...
     dimension: str                 # bias dimension ("gender", ...) or safety area
     description: str

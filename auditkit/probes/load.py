@@ -81,10 +81,9 @@ def read_probe(path: Path) -> ReadProbe:
     strings = {key: value for key, value in texts.items() if value is not None}
     if not issues.problems and name is not None and len(strings) == len(texts):
         items = tuple(entry.item for entry in located if entry.item is not None)
-        # ProbeKind names the built-in kinds; a registered kind may be another
         result.probe = Probe(name=name, version=probe_version(name, kind, scoring, items),
-                             kind=kind, items=items, scoring=scoring,  # type: ignore[arg-type]
-                             path=path.resolve(), **strings)
+                             kind=kind, items=items, scoring=scoring, path=path.resolve(),
+                             **strings)
     return result
 
 
