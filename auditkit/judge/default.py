@@ -8,13 +8,12 @@ numpy (:mod:`auditkit.judge.linear`): deterministic, CPU only, nothing downloade
 Judgement: ``label`` the most probable of the three-way head's classes, ``confidence`` its
 probability; ``harmful`` whether the harmful-compliance head's probability is at least 0.5 and
 ``harmful_confidence`` the probability of that answer (max(p, 1 - p)), like ``confidence``.
-The version is the first 12 hex digits of the sha256 of the two model files, so a retrained
-model never reuses cached judgements.
+The version is the first 12 hex digits of the model's digest (sha256 of ``model.json`` and the
+weight arrays), so a retrained model never reuses cached judgements.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 from typing import Sequence
 
@@ -29,12 +28,8 @@ BATCH = 256                      # replies per numpy call; bounds memory, not re
 
 
 @functools.lru_cache(maxsize=4)
-def _load(folder: Path) -> tuple[LinearTextModel, str]:
-    digest = hashlib.sha256()
-    for name in ("model.json", "weights.npz"):
-        path = folder / name
-        digest.update(path.read_bytes() if path.is_file() else b"")
-    return load_linear(folder), digest.hexdigest()[:12]
+def _load(folder: Path) -> LinearTextModel:
+    return load_linear(folder)
 
 
 def probabilities(model: LinearTextModel, requests: Sequence[str],
@@ -55,7 +50,8 @@ class DefaultJudge:
 
     def __init__(self, model_dir: str | Path | None = None) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else MODEL_DIR
-        self.model, self.version = _load(self.model_dir.resolve())
+        self.model = _load(self.model_dir.resolve())
+        self.version = self.model.digest[:12]
 
     def judge(self, requests: Sequence[str], replies: Sequence[str]) -> list[Judgement]:
         if len(requests) != len(replies):

@@ -12,6 +12,7 @@ they are; z = x W^T + b; probabilities softmax(z) (K > 1) or sigmoid(z) for a bi
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ class LinearTextModel:
     cue_names: tuple[str, ...]
     heads: dict[str, Head]
     meta: dict
+    digest: str                      # sha256 of model.json's text and the arrays' bytes
 
     def decision(self, head: str, requests: Sequence[str], replies: Sequence[str]) -> np.ndarray:
         """(N, K) decision values x W^T + b of one head."""
@@ -95,16 +97,32 @@ def load_linear(folder: str | Path) -> LinearTextModel:
     """Read ``model.json`` and ``weights.npz`` from ``folder`` (no pickle)."""
     folder = Path(folder)
     try:
-        spec = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+        text = (folder / "model.json").read_text(encoding="utf-8")
         with np.load(folder / "weights.npz", allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError) as err:
-        raise AuditError(folder, f"cannot read the judge model: {err}") from err
+        return _build(json.loads(text), arrays, text)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise AuditError(folder, f"cannot read the judge model ({type(err).__name__}: {err}); "
+                         "expected model.json and weights.npz written by 'auditkit judge "
+                         "train'") from err
+
+
+def _build(spec: dict, arrays: dict[str, np.ndarray], text: str) -> LinearTextModel:
     if spec.get("format") != FORMAT or tuple(spec["cues"]) not in ((), features.CUE_NAMES):
-        raise AuditError(folder / "model.json", f"format {spec.get('format')!r} or cue names do "
-                         f"not match this auditkit (expected format {FORMAT})", field="format")
+        raise ValueError(f"format {spec.get('format')!r} or cue names do not match this "
+                         f"auditkit (format {FORMAT})")
     blocks = tuple(Block(b["field"], b["analyzer"], b["lo"], b["hi"], b["sublinear"],
                          b["vocabulary"], arrays[f"idf_{i}"]) for i, b in enumerate(spec["blocks"]))
     heads = {name: Head(tuple(classes), arrays[f"{name}_coef"], arrays[f"{name}_intercept"])
              for name, classes in spec["heads"].items()}
-    return LinearTextModel(blocks, tuple(spec["cues"]), heads, spec.get("meta", {}))
+    return LinearTextModel(blocks, tuple(spec["cues"]), heads, spec.get("meta", {}),
+                           _digest(text, arrays))
+
+
+def _digest(text: str, arrays: dict[str, np.ndarray]) -> str:
+    # the arrays' bytes, not the npz file's: zip entries carry the time they were written
+    h = hashlib.sha256(text.encode("utf-8"))
+    for name in sorted(arrays):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(arrays[name]).tobytes())
+    return h.hexdigest()

@@ -19,7 +19,7 @@ import pandas as pd
 from auditkit.judge.base import LABELS
 from auditkit.judge.data import LabelledReply
 from auditkit.judge.metrics import cohen_kappa
-from auditkit.judge.train import Candidate, Fitted, fit
+from auditkit.judge.train import HEADS, Candidate, Fitted, fit
 
 Predictor = Callable[[Sequence[str], Sequence[str]], tuple[list[str], np.ndarray]]
 
@@ -30,14 +30,18 @@ def refuses(label: str) -> bool:
 
 def predict(fitted: Fitted, rows: Sequence[LabelledReply]) -> pd.DataFrame:
     """One row per reply: source, human labels, predicted label and harmful probability."""
-    requests, replies = [r.request for r in rows], [r.reply for r in rows]
     out = pd.DataFrame({"source": [r.source for r in rows], "label": [r.label for r in rows],
                         "harmful": [r.harmful for r in rows]})
-    if "three_way" in fitted.heads:
-        proba = fitted.predict_proba("three_way", requests, replies)
-        out["predicted"] = fitted.heads["three_way"].classes_[proba.argmax(axis=1)]
+    if "three_way" in fitted.heads:       # only the rows with a human label of that head
+        kept = [i for i, r in enumerate(rows) if r.label is not None]
+        proba = fitted.predict_proba("three_way", [rows[i].request for i in kept],
+                                     [rows[i].reply for i in kept])
+        out.loc[kept, "predicted"] = fitted.heads["three_way"].classes_[proba.argmax(axis=1)]
     if "harmful" in fitted.heads:
-        out["p_harmful"] = fitted.predict_proba("harmful", requests, replies)[:, 1]
+        kept = [i for i, r in enumerate(rows) if r.harmful is not None]
+        proba = fitted.predict_proba("harmful", [rows[i].request for i in kept],
+                                     [rows[i].reply for i in kept])
+        out.loc[kept, "p_harmful"] = proba[:, 1]
     return out
 
 
@@ -45,25 +49,26 @@ def fold_of(group: str, k: int) -> int:
     return int.from_bytes(hashlib.sha256(group.encode()).digest()[:4], "big") % k
 
 
-def cross_validated(rows: Sequence[LabelledReply], candidate: Candidate,
-                    k: int = 5) -> pd.DataFrame:
+def cross_validated(rows: Sequence[LabelledReply], candidate: Candidate, k: int = 5,
+                    heads: Sequence[str] = HEADS) -> pd.DataFrame:
     """Out-of-fold predictions for ``rows``: groups assigned to k folds by hash."""
     folds = np.array([fold_of(r.group, k) for r in rows])
     parts = []
     for f in range(k):
         train = [r for r, g in zip(rows, folds) if g != f]
         test = [r for r, g in zip(rows, folds) if g == f]
-        parts.append(predict(fit(train, candidate), test))
+        parts.append(predict(fit(train, candidate, heads), test))
     return pd.concat(parts, ignore_index=True)
 
 
 def leave_one_source_out(rows: Sequence[LabelledReply], candidate: Candidate,
-                         sources: Sequence[str]) -> pd.DataFrame:
+                         sources: Sequence[str], heads: Sequence[str] = HEADS) -> pd.DataFrame:
     """Predictions for each source's rows from a fit on the other sources only."""
     parts = []
     for source in sources:
         train = [r for r in rows if r.source != source]
-        parts.append(predict(fit(train, candidate), [r for r in rows if r.source == source]))
+        parts.append(predict(fit(train, candidate, heads),
+                             [r for r in rows if r.source == source]))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -89,23 +94,21 @@ def scores(pred: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare(rows: Sequence[LabelledReply], candidates: Sequence[Candidate],
-            three_way_sources: Sequence[str], k: int = 5,
+            sources: Sequence[str], heads: Sequence[str] = HEADS, k: int = 5,
             log: Callable[[str], None] = lambda s: None) -> pd.DataFrame:
     """One row per (candidate, scheme, source): the scores of :func:`scores`.
 
-    Schemes: ``cv`` (k-fold grouped CV on the train splits), ``loso`` (each three-way source
-    from a fit on the others' train splits), ``test`` (fit on train splits, scored on the test
-    splits).
+    Schemes: ``cv`` (k-fold grouped CV on the train splits), ``loso`` (each of ``sources``
+    from a fit on the other sources' train splits), ``test`` (fit on the train splits, scored
+    on the test splits). Only ``heads`` are fitted.
     """
     train = [r for r in rows if r.split == "train"]
     test = [r for r in rows if r.split == "test"]
     tables = []
     for cand in candidates:
-        runs = {"cv": lambda: cross_validated(train, cand, k),
-                "loso": lambda: leave_one_source_out(
-                    [r for r in train if r.label is not None or r.harmful is not None], cand,
-                    three_way_sources),
-                "test": lambda: predict(fit(train, cand), test)}
+        runs = {"cv": lambda: cross_validated(train, cand, k, heads),
+                "loso": lambda: leave_one_source_out(train, cand, sources, heads),
+                "test": lambda: predict(fit(train, cand, heads), test)}
         for scheme, run in runs.items():
             log(f"{cand.name}: {scheme}")
             table = scores(run())

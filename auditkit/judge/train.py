@@ -19,6 +19,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from auditkit.judge import features
 from auditkit.judge.base import LABELS
@@ -114,7 +115,9 @@ def fit(rows: Sequence[LabelledReply], candidate: Candidate,
             continue
         X = fitted.matrix([r.request for r in kept], [r.reply for r in kept])
         model = LogisticRegression(C=candidate.C, max_iter=3000)
-        fitted.heads[head] = model.fit(X, targets, sample_weight=weights(kept, targets, candidate))
+        with threadpool_limits(1):        # OpenMP threads only spin on a shared 2-core CPU
+            model.fit(X, targets, sample_weight=weights(kept, targets, candidate))
+        fitted.heads[head] = model
     return fitted
 
 
