@@ -46,3 +46,5 @@ from auditkit.cli.report import report as _report  # noqa: E402
 app.command("report")(_report)
 from auditkit.cli import demo as _demo  # noqa: E402
 app.add_typer(_demo.app, name="demo")
+from auditkit.cli import judge as _judge  # noqa: E402
+app.add_typer(_judge.app, name="judge")
