@@ -14,7 +14,7 @@ def cohen_kappa(a: Sequence, b: Sequence, categories: Sequence | None = None) ->
     p_o = mean_i 1[a_i = b_i];  p_e = sum_k P_a(k) P_b(k) (each rater's own label shares);
     kappa = (p_o - p_e) / (1 - p_e). NaN when p_e = 1 (both raters always say one label) or N = 0.
     """
-    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    a, b = np.asarray(list(a), dtype=object), np.asarray(list(b), dtype=object)
     if len(a) != len(b):
         raise ValueError(f"{len(a)} labels against {len(b)}")
     if len(a) == 0:
