@@ -128,7 +128,7 @@ def load_judge_data(root: str | Path) -> list[LabelledReply]:
                              f"source folders: {', '.join(SOURCES)}")
         try:
             rows.extend(LOADERS[source](folder))
-        except (KeyError, ValueError, TypeError) as err:
+        except (OSError, KeyError, ValueError, TypeError) as err:
             raise AuditError(folder, f"unexpected format ({type(err).__name__}: {err}); "
                              "expected the upstream files described in SOURCES.md") from err
     return rows

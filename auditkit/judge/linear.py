@@ -34,12 +34,14 @@ class Block:
     lo: int
     hi: int
     sublinear: bool
+    token_pattern: str               # word analyzer's token regex
     vocabulary: dict[str, int]
     idf: np.ndarray                  # (V,)
 
     def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(ids, values) of the L2-normalised TF-IDF vector of ``text`` (sparse)."""
-        counts = Counter(features.ANALYZERS[self.analyzer](text, self.lo, self.hi))
+        counts = Counter(features.ANALYZERS[self.analyzer](text, self.lo, self.hi,
+                                                           self.token_pattern))
         hits = [(self.vocabulary[g], c) for g, c in counts.items() if g in self.vocabulary]
         if not hits:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -112,7 +114,8 @@ def _build(spec: dict, arrays: dict[str, np.ndarray], text: str) -> LinearTextMo
         raise ValueError(f"format {spec.get('format')!r} or cue names do not match this "
                          f"auditkit (format {FORMAT})")
     blocks = tuple(Block(b["field"], b["analyzer"], b["lo"], b["hi"], b["sublinear"],
-                         b["vocabulary"], arrays[f"idf_{i}"]) for i, b in enumerate(spec["blocks"]))
+                         b["token_pattern"], b["vocabulary"], arrays[f"idf_{i}"])
+                   for i, b in enumerate(spec["blocks"]))
     heads = {name: Head(tuple(classes), arrays[f"{name}_coef"], arrays[f"{name}_intercept"])
              for name, classes in spec["heads"].items()}
     return LinearTextModel(blocks, tuple(spec["cues"]), heads, spec.get("meta", {}),

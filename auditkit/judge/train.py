@@ -39,6 +39,10 @@ class BlockSpec:
     max_features: int | None = 30_000
     sublinear: bool = True
 
+    @property
+    def token_pattern(self) -> str:
+        return features.MASKED_PATTERN if self.field.endswith("_masked") else features.TOKEN_PATTERN
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -77,7 +81,9 @@ class Fitted:
 def _vectorizer(spec: BlockSpec) -> TfidfVectorizer:
     # fields are normalised already: no lowercasing or accent stripping here
     return TfidfVectorizer(analyzer=spec.analyzer, ngram_range=(spec.lo, spec.hi),
-                           lowercase=False, min_df=spec.min_df, max_features=spec.max_features,
+                           lowercase=False,
+                           token_pattern=spec.token_pattern if spec.analyzer == "word" else None,
+                           min_df=spec.min_df, max_features=spec.max_features,
                            sublinear_tf=spec.sublinear, dtype=np.float64)
 
 
@@ -129,7 +135,8 @@ def export(fitted: Fitted, folder: str | Path, meta: dict | None = None) -> Line
     for i, (vec, spec) in enumerate(zip(fitted.vectorizers, fitted.candidate.blocks)):
         vocab = {term: int(col) for term, col in sorted(vec.vocabulary_.items())}
         blocks.append({"field": spec.field, "analyzer": spec.analyzer, "lo": spec.lo,
-                       "hi": spec.hi, "sublinear": spec.sublinear, "vocabulary": vocab})
+                       "hi": spec.hi, "sublinear": spec.sublinear,
+                       "token_pattern": spec.token_pattern, "vocabulary": vocab})
         arrays[f"idf_{i}"] = vec.idf_.astype(np.float64)
     heads = {}
     for name, model in fitted.heads.items():
