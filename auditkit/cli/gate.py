@@ -3,21 +3,32 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List, Optional
 
 import click
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from auditkit.cli._common import (ALLOW_PICKLE_OPTION, BACKEND_OPTION, BATCH_TOKENS_OPTION,
-                                  DEVICE_OPTION, DTYPE_OPTION, EXECUTOR_OPTION, THREADS_OPTION,
-                                  EXIT_ERROR, EXIT_FAILED, EXIT_OK, TRUST_REMOTE_CODE_OPTION,
-                                  console, err_console, handles_errors, selection_of)
+from auditkit.cli._common import (
+    ALLOW_PICKLE_OPTION,
+    BACKEND_OPTION,
+    BATCH_TOKENS_OPTION,
+    DEVICE_OPTION,
+    DTYPE_OPTION,
+    EXECUTOR_OPTION,
+    EXIT_ERROR,
+    EXIT_FAILED,
+    EXIT_OK,
+    THREADS_OPTION,
+    TRUST_REMOTE_CODE_OPTION,
+    console,
+    err_console,
+    handles_errors,
+    selection_of,
+)
 from auditkit.cli.run import INTERRUPTED, RichProgress, _progress_bar
 from auditkit.errors import AuditError
-from auditkit.gate import (GateResult, append_step_summary, junit_xml, markdown_summary,
-                           run_gate)
+from auditkit.gate import GateResult, append_step_summary, junit_xml, markdown_summary, run_gate
 from auditkit.score.settings import BackendSettings
 
 
@@ -26,36 +37,36 @@ def gate(
     family: Path = typer.Option(..., "--family", "-f", help="The family directory."),
     candidate: str = typer.Option(..., "--candidate", help="The member to gate (its name in "
                                   "the family)."),
-    parent: Optional[str] = typer.Option(None, "--parent", help="Compare with this member "
-                                         "(default: the candidate's parent in the lineage)."),
-    policy: Optional[Path] = typer.Option(None, "--policy", help="Gate policy YAML (default: "
-                                          "the built-in policy, docs/gate.md)."),
-    probes: Optional[Path] = typer.Option(None, "--probes", help="A probe file or battery "
-                                          "directory (default: the built-in battery)."),
-    probe: Optional[List[str]] = typer.Option(None, "--probe", "-p", help="Only probes whose "
-                                              "name matches this glob (repeatable; default: "
-                                              "the policy's)."),
-    category: Optional[List[str]] = typer.Option(None, "--category", "-c", help="Only probes "
-                                                 "of this category (repeatable; default: the "
-                                                 "policy's)."),
+    parent: str | None = typer.Option(None, "--parent", help="Compare with this member "
+                                      "(default: the candidate's parent in the lineage)."),
+    policy: Path | None = typer.Option(None, "--policy", help="Gate policy YAML (default: "
+                                       "the built-in policy, docs/gate.md)."),
+    probes: Path | None = typer.Option(None, "--probes", help="A probe file or battery "
+                                       "directory (default: the built-in battery)."),
+    probe: list[str] | None = typer.Option(None, "--probe", "-p", help="Only probes whose "
+                                           "name matches this glob (repeatable; default: "
+                                           "the policy's)."),
+    category: list[str] | None = typer.Option(None, "--category", "-c", help="Only probes "
+                                              "of this category (repeatable; default: the "
+                                              "policy's)."),
     quick: bool = typer.Option(False, "--quick", help="Use the `quick` selection (the "
                                "default policy's choice)."),
-    selection: Optional[str] = typer.Option(None, "--selection", help="A named selection, a "
-                                            "path, or `all` for every item (default: the "
-                                            "policy's)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Directory for the results "
-                                       "and gate outputs (default: reports/gate-<candidate>-"
-                                       "<timestamp>)."),
-    junit: Optional[Path] = typer.Option(None, "--junit", help="Also write the JUnit XML "
-                                         "here."),
-    markdown: Optional[Path] = typer.Option(None, "--markdown", help="Also write the Markdown "
-                                            "summary here."),
+    selection: str | None = typer.Option(None, "--selection", help="A named selection, a "
+                                         "path, or `all` for every item (default: the "
+                                         "policy's)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Directory for the results "
+                                    "and gate outputs (default: reports/gate-<candidate>-"
+                                    "<timestamp>)."),
+    junit: Path | None = typer.Option(None, "--junit", help="Also write the JUnit XML "
+                                      "here."),
+    markdown: Path | None = typer.Option(None, "--markdown", help="Also write the Markdown "
+                                         "summary here."),
     backend: str = BACKEND_OPTION,
     executor: str = EXECUTOR_OPTION,
-    device: Optional[str] = DEVICE_OPTION,
-    dtype: Optional[str] = DTYPE_OPTION,
-    batch_tokens: Optional[int] = BATCH_TOKENS_OPTION,
-    threads: Optional[int] = THREADS_OPTION,
+    device: str | None = DEVICE_OPTION,
+    dtype: str | None = DTYPE_OPTION,
+    batch_tokens: int | None = BATCH_TOKENS_OPTION,
+    threads: int | None = THREADS_OPTION,
     allow_pickle: bool = ALLOW_PICKLE_OPTION,
     trust_remote_code: bool = TRUST_REMOTE_CODE_OPTION,
 ) -> None:

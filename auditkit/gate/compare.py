@@ -41,11 +41,12 @@ class Comparison:
 
     def regressed(self, probe: str | None = None) -> pd.DataFrame:
         """Items the parent passes and the candidate fails (new failures)."""
-        rows = self.items[self.items["change"] == "new"]
+        rows: pd.DataFrame = self.items[self.items["change"] == "new"]
         return rows if probe is None else rows[rows["probe"] == probe]
 
     def row(self, probe: str) -> pd.Series:
-        return self.table.loc[self.table["probe"] == probe].iloc[0]
+        found: pd.Series = self.table.loc[self.table["probe"] == probe].iloc[0]
+        return found
 
 
 def compare(results: pd.DataFrame, *, candidate: str, parent: str,
@@ -115,4 +116,5 @@ def probe_table(items: pd.DataFrame, *, correction: str = "holm") -> pd.DataFram
     t["mcnemar_p"] = mcnemar_exact(fixed, new)
     t["adjusted_p"] = holm(t["mcnemar_p"].to_numpy()) if correction == "holm" else t["mcnemar_p"]
     t["direction"] = np.select([new > fixed, new < fixed], ["worse", "better"], "same")
-    return t[TABLE_COLUMNS]
+    table: pd.DataFrame = t[TABLE_COLUMNS]
+    return table

@@ -174,10 +174,10 @@ def _regressed_lines(result: GateResult, probe: str) -> str:
 
 # ---------------------------------------------------------------- JSON, files
 
-def gate_record(result: GateResult) -> dict:
+def gate_record(result: GateResult) -> dict[str, Any]:
     """Everything the gate decided, JSON-ready (NaN as null)."""
     regressed = result.comparison.regressed()
-    return _clean({
+    record: dict[str, Any] = _clean({
         "passed": result.passed, "candidate": result.candidate, "parent": result.parent,
         "policy": {"name": result.policy.name,
                    "path": str(result.policy.path) if result.policy.path else None,
@@ -191,6 +191,7 @@ def gate_record(result: GateResult) -> dict:
         .to_dict(orient="records"),
         "warnings": list(result.warnings),
     })
+    return record
 
 
 def _clean(value: Any) -> Any:

@@ -170,7 +170,7 @@ def _any_check(settings: Sequence[Mapping[str, Any]]) -> bool:
                for k in checks())
 
 
-def _unknown(raw: Mapping, allowed: Sequence[str], issues: Issues, *, what: str,
+def _unknown(raw: Mapping[Any, Any], allowed: Sequence[str], issues: Issues, *, what: str,
              prefix: str = "") -> None:
     """One problem per key of ``raw`` not in ``allowed``, with the closest allowed key."""
     for key in raw:
@@ -182,7 +182,7 @@ def _unknown(raw: Mapping, allowed: Sequence[str], issues: Issues, *, what: str,
                    field=prefix + str(key), line=line_of(raw, key))
 
 
-def _string(raw: Mapping, key: str, issues: Issues, *, default: str) -> str:
+def _string(raw: Mapping[Any, Any], key: str, issues: Issues, *, default: str) -> str:
     value = raw.get(key, default)
     if not isinstance(value, str):
         issues.add(f"expected a string, found {describe(value)}", field=key,
@@ -191,7 +191,7 @@ def _string(raw: Mapping, key: str, issues: Issues, *, default: str) -> str:
     return value
 
 
-def _top_value(raw: Mapping, key: str, kind: str, issues: Issues, *, default: Any) -> Any:
+def _top_value(raw: Mapping[Any, Any], key: str, kind: str, issues: Issues, *, default: Any) -> Any:
     if key not in raw:
         return default
     valid, expected = VALUE_TYPES[kind]
@@ -202,7 +202,7 @@ def _top_value(raw: Mapping, key: str, kind: str, issues: Issues, *, default: An
     return raw[key]
 
 
-def _choice(raw: Mapping, key: str, choices: Sequence[str], issues: Issues, *,
+def _choice(raw: Mapping[Any, Any], key: str, choices: Sequence[str], issues: Issues, *,
             default: str) -> Any:
     value = raw.get(key, default)
     if value not in choices:
@@ -231,7 +231,7 @@ def _scope(raw: Any, issues: Issues, line: int | None) -> ProbeScope:
                                                                            issues))
 
 
-def _globs(raw: Mapping, key: str, issues: Issues) -> tuple[str, ...]:
+def _globs(raw: Mapping[Any, Any], key: str, issues: Issues) -> tuple[str, ...]:
     value = raw.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         issues.add(f"expected a list of non-empty strings, found {describe(value)}",

@@ -9,8 +9,14 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 matplotlib.use("Agg")  # no display: the report renders on servers and in CI
 
@@ -18,14 +24,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-STYLE = {"svg.fonttype": "none", "text.parse_math": False, "font.size": 9,
-         "font.family": "sans-serif", "axes.spines.top": False, "axes.spines.right": False,
-         "svg.image_inline": True}
+STYLE: dict[RcKeyType, Any] = {
+    "svg.fonttype": "none", "text.parse_math": False, "font.size": 9, "font.family": "sans-serif",
+    "axes.spines.top": False, "axes.spines.right": False, "svg.image_inline": True}
 NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 FAIL, EXPECTED = "#c0392b", "#7f8c8d"
 
 
-def to_svg(fig: plt.Figure, salt: str) -> str:
+def to_svg(fig: Figure, salt: str) -> str:
     """The figure as an ``<svg>`` element (no XML prolog), ids salted with ``salt``."""
     buf = io.StringIO()
     with plt.rc_context({**STYLE, "svg.hashsalt": f"auditkit-{salt}"}):
@@ -68,7 +74,7 @@ def _tick_size(m: int) -> float:
     return 9 if m <= 20 else max(4.0, 9 - (m - 20) / 8)
 
 
-def _annotate(ax: plt.Axes, K: np.ndarray) -> None:
+def _annotate(ax: Axes, K: np.ndarray) -> None:
     for (i, j), k in np.ndenumerate(K):
         if i != j and np.isfinite(k):
             ax.text(j, i, f"{k:.2f}", ha="center", va="center", fontsize=7,
@@ -112,7 +118,7 @@ def rates_svg(rates: pd.DataFrame, order: Sequence[str], *, salt: str) -> str:
     return to_svg(fig, salt)
 
 
-def _rate_panel(ax: plt.Axes, rates: pd.DataFrame, order: Sequence[str], scope: str) -> None:
+def _rate_panel(ax: Axes, rates: pd.DataFrame, order: Sequence[str], scope: str) -> None:
     by_model = rates.set_index("model")
     y = [j for j, m in enumerate(order) if m in by_model.index]
     r = by_model.loc[[order[j] for j in y]]

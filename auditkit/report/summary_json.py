@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from auditkit.analyze.io import _json_ready, summary_dict
+from auditkit.analyze.io import ANALYSIS_DIR, _json_ready, summary_dict
 from auditkit.analyze.summary import TABLES
 from auditkit.gate import DEFAULT_POLICY, Policy
-from auditkit.report.load import ANALYSIS_DIR, RunReportData
+from auditkit.report.load import RunReportData
 from auditkit.report.verdict import Flag
 from auditkit.store import manifest_json
 
@@ -34,7 +34,8 @@ def run_summary(data: RunReportData, ctx: dict[str, Any]) -> dict[str, Any]:
                    **{name: f"{ANALYSIS_DIR}/{name}.parquet" for name in TABLES}},
         "reports": {"html": "report.html", "markdown": "report.md"},
     })
-    return _json_ready(summary)
+    ready: dict[str, Any] = _json_ready(summary)
+    return ready
 
 
 def _verdict(ctx: dict[str, Any]) -> dict[str, Any]:

@@ -61,7 +61,8 @@ def failure_counts(results: pd.DataFrame, n_models: int) -> pd.DataFrame:
                          "turn": counts.groupby(["n_failing", probe]).cumcount().to_numpy(),
                          "probe_rank": pd.factorize(probe)[0]}, index=counts.index)
     order = keys.sort_values(["n", "turn", "probe_rank"], kind="stable").index
-    return counts.loc[order, ["n_failing"]]
+    ranked: pd.DataFrame = counts.loc[order, ["n_failing"]]
+    return ranked
 
 
 def find_systemic(results: pd.DataFrame, models: Sequence[str], texts: ItemTexts, *,
@@ -72,10 +73,12 @@ def find_systemic(results: pd.DataFrame, models: Sequence[str], texts: ItemTexts
     counts = failure_counts(results, len(models))
     hits = counts[counts["n_failing"] >= threshold]
     shown = hits.head(limit)
-    rows = results.set_index(["probe", "item"]).loc[list(shown.index)] if len(shown) else None
-    # a list of one key keeps a DataFrame even when a single model has a single row
-    items = tuple(_item(probe, item, int(n), rows.loc[[(probe, item)]], models, texts)
-                  for (probe, item), n in shown["n_failing"].items())
+    items: tuple[SystemicItem, ...] = ()
+    if len(shown):
+        rows: pd.DataFrame = results.set_index(["probe", "item"]).loc[list(shown.index)]
+        # a list of one key keeps a DataFrame even when a single model has a single row
+        items = tuple(_item(probe, item, int(n), rows.loc[[(probe, item)]], models, texts)
+                      for (probe, item), n in shown["n_failing"].items())
     return Systemic(threshold, len(models), len(hits), items)
 
 

@@ -38,7 +38,7 @@ class Table:
     columns: tuple[Column, ...]
     rows: tuple[tuple[Cell, ...], ...]
     note: str = ""
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def text(value: Any) -> Cell:
@@ -128,7 +128,7 @@ def scopes_table(analysis: Analysis) -> Table:
     return Table("scopes", "Correlated failure per probe, category and pooled", cols, rows)
 
 
-def _scope_row(r) -> tuple[Cell, ...]:
+def _scope_row(r: Any) -> tuple[Cell, ...]:   # r: a scopes itertuple
     H = (Cell(r.H_family_reason, None) if r.H_family_reason
          else num_cell(r.H_family, num_ci(r.H_family, r.H_family_lo, r.H_family_hi)))
     return (text(r.level), text(r.scope), count_cell(r.n_items), Cell(pct(r.mean_rate),
@@ -138,7 +138,7 @@ def _scope_row(r) -> tuple[Cell, ...]:
             num_cell(r.mantel_r, num(r.mantel_r, 2)), p_cell(r.mantel_p_holm))
 
 
-def _effective(r) -> str:
+def _effective(r: Any) -> str:   # r: a scopes itertuple
     return f"{num_ci(r.effective_n, r.effective_n_lo, r.effective_n_hi, 2)} of {r.n_models}"
 
 
@@ -164,7 +164,7 @@ def edges_table(analysis: Analysis, level: str, *, id: str, title: str) -> Table
     return Table(id, title, cols, rows)
 
 
-def _edge_row(r) -> tuple[Cell, ...]:
+def _edge_row(r: Any) -> tuple[Cell, ...]:   # r: an edges itertuple
     return (text(r.parent), text(r.child), Cell(pct(r.parent_rate), plain(r.parent_rate)),
             Cell(pct(r.child_rate), plain(r.child_rate)), count_cell(r.n11), count_cell(r.n01),
             count_cell(r.n10),
