@@ -36,10 +36,15 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
+# Bumped whenever a table's or the summary's keys or definitions change, so that an analysis
+# written by an older auditkit is recomputed rather than read (2: counts n_*, shares *_rate).
+ANALYSIS_SCHEMA = 2
+
+
 def summary_dict(analysis: Analysis) -> dict[str, Any]:
     """The JSON summary: schema, parameters, multiple-comparison method, headline, scopes."""
     summary: dict[str, Any] = _json_ready({
-        "schema": 1, "tool_version": __version__,
+        "schema": ANALYSIS_SCHEMA, "tool_version": __version__,
         "parameters": {k: v for k, v in analysis.parameters.items() if k != "multiple_comparisons"},
         "multiple_comparisons": MULTIPLE_COMPARISONS, "headline": analysis.headline,
         "scopes": analysis.scopes.to_dict("records"),

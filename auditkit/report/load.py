@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from auditkit.analyze.io import ANALYSIS_DIR, analyze_run
+from auditkit.analyze.io import ANALYSIS_DIR, ANALYSIS_SCHEMA, analyze_run
 from auditkit.analyze.summary import TABLES, Analysis
 from auditkit.errors import AuditError
 from auditkit.lineage import Lineage
@@ -58,7 +58,7 @@ def read_analysis(run_dir: Path) -> Analysis | None:
     except (OSError, ValueError) as err:
         raise AuditError(folder, f"cannot read the analysis ({err}); delete the folder or run "
                                  "'auditkit analyze' again") from None
-    if summary.get("schema") != 1 or not isinstance(summary.get("headline"), dict):
+    if summary.get("schema") != ANALYSIS_SCHEMA or not isinstance(summary.get("headline"), dict):
         return None
     params = dict(summary.get("parameters") or {})
     params["multiple_comparisons"] = summary.get("multiple_comparisons")
