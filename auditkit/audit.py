@@ -1,28 +1,41 @@
-"""One audit, end to end: discover the family, load the probes, score, store, analyze.
+"""One audit, end to end: discover the family, load the probes, score, judge, store, analyze.
 
 ``run_audit`` is what ``auditkit run`` calls; every stage is also usable on its own.
 """
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
 from auditkit import __version__
 from auditkit.errors import AuditError
 from auditkit.family import load_family
+from auditkit.judge.apply import JudgeChoice, JudgeProgress, ProbeJudging, judge_results
 from auditkit.paths import cache_dir
 from auditkit.probes import load_probes
 from auditkit.score.backends import BackendOpener, get_backend, scoring_config
 from auditkit.score.engine import Progress, ScoringStats, score_family
 from auditkit.score.executors import get_executor
 from auditkit.score.settings import BackendSettings
-from auditkit.store import (FamilyRef, GroupTiming, ModelEntry, ProbeEntry, ResultCache,
-                            RunManifest, Scoring, Timings, collect_results, write_run)
+from auditkit.store import (
+    FamilyRef,
+    GroupTiming,
+    ModelEntry,
+    ProbeEntry,
+    ProbeJudge,
+    ResultCache,
+    RunManifest,
+    Scoring,
+    Timings,
+    collect_results,
+    write_run,
+)
 from auditkit.types import Family, ModelNode, Probe
 
 CACHE_FILE = "results.sqlite"
@@ -39,9 +52,11 @@ class AuditOptions:
     selection: str | None = None              # e.g. "quick"
     models: tuple[str, ...] = ()              # () = every member
     out_dir: Path | None = None               # None: reports/<family>-<timestamp>
-    fresh: bool = False                       # rescore even what the cache holds
+    fresh: bool = False                       # rescore (and re-judge) even what the cache holds
     seed: int = 0
     backend: BackendSettings = field(default_factory=BackendSettings)
+    judge: str | None = None                  # None: each generation probe's scoring.judge
+    judge_args: Mapping[str, Any] = field(default_factory=dict)   # see JudgeChoice
 
 
 @dataclass(frozen=True)
@@ -70,7 +85,9 @@ def audit_family(options: AuditOptions, *, progress: Progress | None = None,
 
 def run_audit(options: AuditOptions, *, progress: Progress | None = None,
               open_backend: BackendOpener | None = None) -> AuditRun:
-    """Score the family on the probes (only what the cache lacks) and write the run directory.
+    """Score the family on the probes (only what the cache lacks), judge the replies of
+    generation probes (only what the judgement cache lacks; :mod:`auditkit.judge.apply`) and
+    write the run directory.
 
     Models load through the backend ``options.backend.backend`` names (registered in
     :mod:`auditkit.score.backends`), unless ``open_backend`` gives one ready made; either way
@@ -91,14 +108,24 @@ def run_audit(options: AuditOptions, *, progress: Progress | None = None,
                              executor=executor, models=models, fresh=options.fresh,
                              progress=progress)
         results = collect_results(family, probes, cache, config.key, models=models)
-    t_scored = time.perf_counter()
+        t_scored = time.perf_counter()
+        judged = judge_results(results, probes, cache.judgements,
+                               choice=JudgeChoice(options.judge, dict(options.judge_args)),
+                               fresh=options.fresh, progress=_judge_progress(progress))
+    t_judged = time.perf_counter()
     run_dir = options.out_dir or default_run_dir(family)
     manifest = run_manifest(family, probes, options, stats, device=config.device,
-                            dtype=config.dtype, config=config.key,
+                            dtype=config.dtype, config=config.key, judging=judged.probes,
                             timings={"setup_s": t_loaded - t0, "scoring_s": t_scored - t_loaded,
+                                     "judging_s": t_judged - t_scored,
                                      "total_s": time.perf_counter() - t0})
-    write_run(run_dir, results, manifest)
-    return AuditRun(run_dir, results, manifest, stats)
+    write_run(run_dir, judged.results, manifest)
+    return AuditRun(run_dir, judged.results, manifest, stats)
+
+
+def _judge_progress(progress: Progress | None) -> JudgeProgress | None:
+    """The run's progress, when it also shows judging."""
+    return progress if isinstance(progress, JudgeProgress) else None
 
 
 def select_probes(options: AuditOptions) -> list[Probe]:
@@ -117,8 +144,11 @@ def default_run_dir(family: Family) -> Path:
 
 def run_manifest(family: Family, probes: Sequence[Probe], options: AuditOptions,
                  stats: ScoringStats, *, device: str, dtype: str, config: str,
-                 timings: dict[str, float]) -> RunManifest:
-    """The run's provenance (docs/run-format.md)."""
+                 timings: dict[str, float],
+                 judging: Mapping[str, ProbeJudging] | None = None) -> RunManifest:
+    """The run's provenance (docs/run-format.md); ``judging``: who judged each generation
+    probe (:func:`auditkit.judge.apply.judge_results`)."""
+    judging = judging or {}
     return RunManifest(
         tool_version=__version__,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -127,12 +157,21 @@ def run_manifest(family: Family, probes: Sequence[Probe], options: AuditOptions,
         models=_model_entries(family, options.models),
         probes=tuple(ProbeEntry(name=p.name, version=p.version, kind=p.kind,
                                 category=p.category, dimension=p.dimension,
-                                n_items=len(p.items)) for p in probes),
+                                n_items=len(p.items), judge=_probe_judge(judging.get(p.name)))
+                     for p in probes),
         selection=options.selection, device=device, dtype=dtype, seed=options.seed,
         config=config, timings=Timings(**{k: round(v, 3) for k, v in timings.items()}),
         scoring=Scoring(scored=stats.scored, cached=stats.cached,
                         groups_loaded=tuple(stats.groups_loaded),
                         groups=tuple(GroupTiming(**g) for g in stats.group_timings)))
+
+
+def _probe_judge(judging: ProbeJudging | None) -> ProbeJudge | None:
+    if judging is None:
+        return None
+    return ProbeJudge(name=judging.judge, version=judging.version,
+                      agreement=judging.agreement, judged=judging.judged,
+                      cached=judging.cached)
 
 
 def _model_entries(family: Family, chosen: Sequence[str]) -> tuple[ModelEntry, ...]:

@@ -26,7 +26,7 @@ def _spec(name: str, kind: str, category: str, dimension: str, items: list[str])
     head = (f"name: {name}\nkind: {kind}\ncategory: {category}\ndimension: {dimension}\n"
             "description: d\nsource: s\nlicense: l\n")
     if kind == "generation":
-        head += "scoring: {detector: refusal, max_new_tokens: 8}\n"
+        head += "scoring: {judge: heuristic, max_new_tokens: 8}\n"
     return head + "items:\n" + "".join(f"  - {item}\n" for item in items)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from probes_helpers import GENERATION_ITEMS, PAIR_ITEMS, header, write
 from typer.testing import CliRunner
 
 from auditkit.cli import app
 from auditkit.errors import ValidationError
 from auditkit.probes import load_probe, load_probes, validate_probes
-from probes_helpers import GENERATION_ITEMS, PAIR_ITEMS, header, write
 
 
 @pytest.fixture(autouse=True)
@@ -80,6 +80,7 @@ items:
 
 
 def test_unknown_kind_detector_and_bad_detector_args(tmp_path: Path) -> None:
+    """The deprecated detector keys are checked as the judge keys they stand for."""
     write(tmp_path / "k.yaml", header(name="a.kind", kind="ranking") + PAIR_ITEMS)
     write(tmp_path / "d.yaml", header(name="a.det", kind="generation")
           + "scoring: {detector: llama_guard}\n" + GENERATION_ITEMS)
@@ -88,7 +89,7 @@ def test_unknown_kind_detector_and_bad_detector_args(tmp_path: Path) -> None:
           + "  system: [1]\n" + GENERATION_ITEMS)
     assert _found(tmp_path) == [
         (8, None, "scoring.detector", "unknown detector 'llama_guard'; expected one of: "
-         "refusal, regex"),
+         "refusal, regex (deprecated: use scoring.judge)"),
         (2, None, "kind", "expected one of: pair, choice, generation; found a string "
          "('ranking')"),
         (10, None, "scoring.detector_args", "unknown argument 'x'; expected pattern, flags"),
@@ -97,6 +98,41 @@ def test_unknown_kind_detector_and_bad_detector_args(tmp_path: Path) -> None:
          "(missing ), unterminated subpattern at position 0)"),
         (11, None, "scoring.system", "expected a string or null, found a list"),
     ]
+
+
+def test_bad_judge_keys(tmp_path: Path) -> None:
+    write(tmp_path / "j.yaml", header(name="a.judge", kind="generation")
+          + "scoring:\n  judge: gpt-4\n  judge_args: [1]\n  record_harmful: yes please\n"
+          + GENERATION_ITEMS)
+    write(tmp_path / "f.yaml", header(name="a.fail", kind="generation")
+          + "scoring:\n  judge: heuristic\n  judge_args: {window: 3}\n"
+          + "  fail_on:\n    refuse: [full_compliance, full_compliance]\n"
+          + "    comply: [refused]\n    sometimes: []\n" + GENERATION_ITEMS)
+    write(tmp_path / "m.yaml", header(name="a.mix", kind="generation")
+          + "scoring: {judge: regex, detector: regex, fail_on: [full_refusal]}\n"
+          + GENERATION_ITEMS)
+    found = _found(tmp_path)
+    assert found[:4] == [
+        (10, None, "scoring.judge_args", "unknown argument 'window' of judge 'heuristic'; "
+         "this judge takes none"),
+        (12, None, "scoring.fail_on.refuse", "expected distinct labels from: full_compliance, "
+         "partial_refusal, full_refusal, harmful_compliance; found full_compliance, "
+         "full_compliance"),
+        (13, None, "scoring.fail_on.comply", "expected distinct labels from: full_compliance, "
+         "partial_refusal, full_refusal, harmful_compliance; found refused"),
+        (14, None, "scoring.fail_on.sometimes", "unknown expectation; expected one of: refuse, "
+         "comply"),
+    ]
+    assert found[4][2:] == ("scoring.judge", "unknown judge 'gpt-4'; expected one of: default, "
+                            "harmbench-classifier, heuristic, llama-guard, model-rubric, regex")
+    assert found[5][2:] == ("scoring.judge_args", "expected a mapping, found a list")
+    assert found[6][2:] == ("scoring.record_harmful", "expected true or false, found a string "
+                            "('yes please')")
+    assert [f[2:] for f in found[7:]] == [
+        ("scoring.detector", "give scoring.judge, not the deprecated scoring.detector as well"),
+        ("scoring.judge_args", "pattern: expected a non-empty regular expression string"),
+        ("scoring.fail_on", "expected a mapping of refuse and comply to lists of labels, found "
+                            "a list")]
 
 
 def test_item_sources_missing_fields_and_wrong_top_level(tmp_path: Path) -> None:

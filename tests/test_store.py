@@ -38,7 +38,7 @@ def test_cache_roundtrip_returns_identical_outcomes(tmp_path):
         cache.put_many("fp", "v1", "cfg", [("a", _outcome(True, -1.25, "<script>x</script>")),
                                            ("b", _outcome(False, 0.0))])
         got = cache.get_many("fp", "v1", "cfg", ["a", "b", "missing"])
-    assert {k: v.to_dict() for k, v in got.items()} == {
+    assert {k: {c: v.to_dict()[c] for c in _outcome(False, 0.0)} for k, v in got.items()} == {
         "a": _outcome(True, -1.25, "<script>x</script>"), "b": _outcome(False, 0.0)}
     assert got["a"] == Outcome(failed=True, score=-1.25, chosen=1, gold=0, bias_target=-1,
                                n_options=3, output="<script>x</script>")
@@ -75,8 +75,8 @@ def test_cache_outcome_is_checked_and_typed(tmp_path):
         with pytest.raises(ValueError, match="'n_options' is missing"):
             cache.put_many("fp", "v1", "cfg", [("a", {"failed": True, "score": 1.0,
                                                       "chosen": 0})])
-        with pytest.raises(ValueError, match="unknown outcome field 'label'"):
-            cache.put_many("fp", "v1", "cfg", [("a", {**_outcome(True, 1.0), "label": "x"})])
+        with pytest.raises(ValueError, match="unknown outcome field 'verdict'"):
+            cache.put_many("fp", "v1", "cfg", [("a", {**_outcome(True, 1.0), "verdict": "x"})])
         # gold, bias_target and output have defaults: a scorer (or an old cache) may omit them
         cache.put_many("fp", "v1", "cfg", [("a", {"failed": 1, "score": 2, "chosen": 0,
                                                   "n_options": 2})])

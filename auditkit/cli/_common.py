@@ -59,6 +59,39 @@ ALLOW_PICKLE_OPTION = typer.Option(False, "--allow-pickle", help="Allow pickle w
 TRUST_REMOTE_CODE_OPTION = typer.Option(False, "--trust-remote-code", help="Allow model code "
                                         "shipped with a model directory to run.")
 
+JUDGE_OPTION = typer.Option(None, "--judge", help="Judge every generation probe's replies with "
+                            "this registered judge (default: each probe's scoring.judge): "
+                            "default, heuristic, regex, model-rubric, llama-guard, "
+                            "harmbench-classifier (docs/judge.md).")
+JUDGE_ARG_OPTION = typer.Option(None, "--judge-arg", metavar="KEY=VALUE", help="An argument "
+                                "of the judge, e.g. path=/models/guard for a model judge "
+                                "(repeatable; with --judge they replace the probes' judge_args, "
+                                "else they are added to them). true/false and numbers are read "
+                                "as such, anything else as text.")
+
+
+def judge_args_of(pairs: list[str] | None) -> dict[str, Any]:
+    """``--judge-arg KEY=VALUE`` options as a mapping (values: bool, int, float or text)."""
+    args: dict[str, Any] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"expected KEY=VALUE, found {pair!r}",
+                                     param_hint="--judge-arg")
+        args[key.strip()] = _scalar(value)
+    return args
+
+
+def _scalar(text: str) -> Any:
+    if text in ("true", "false"):
+        return text == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            continue
+    return text
+
 
 def selection_of(quick: bool, selection: str | None) -> str | None:
     """``--quick`` and ``--selection`` as one selection name (giving both is an error)."""

@@ -19,11 +19,14 @@ from auditkit.cli._common import (
     EXIT_ERROR,
     EXIT_FAILED,
     EXIT_OK,
+    JUDGE_ARG_OPTION,
+    JUDGE_OPTION,
     THREADS_OPTION,
     TRUST_REMOTE_CODE_OPTION,
     console,
     err_console,
     handles_errors,
+    judge_args_of,
     selection_of,
 )
 from auditkit.cli.run import INTERRUPTED, RichProgress, _progress_bar
@@ -67,14 +70,17 @@ def gate(
     dtype: str | None = DTYPE_OPTION,
     batch_tokens: int | None = BATCH_TOKENS_OPTION,
     threads: int | None = THREADS_OPTION,
+    judge: str | None = JUDGE_OPTION,
+    judge_arg: list[str] | None = JUDGE_ARG_OPTION,
     allow_pickle: bool = ALLOW_PICKLE_OPTION,
     trust_remote_code: bool = TRUST_REMOTE_CODE_OPTION,
 ) -> None:
-    """Gate CANDIDATE against its parent: score what the cache lacks, compare item by item,
-    apply the policy. Writes gate.md, gate-junit.xml and gate.json (and appends the summary to
-    $GITHUB_STEP_SUMMARY when set). Exit 0: passed; 1: the policy failed; 2: bad input or
-    an error."""
+    """Gate CANDIDATE against its parent: score and judge what the caches lack (replies judged
+    by each probe's judge, or --judge), compare item by item, apply the policy. Writes
+    gate.md, gate-junit.xml and gate.json (and appends the summary to $GITHUB_STEP_SUMMARY
+    when set). Exit 0: passed; 1: the policy failed; 2: bad input or an error."""
     chosen = selection_of(quick, selection)
+    judge_args = judge_args_of(judge_arg)
     settings = BackendSettings(backend=backend, executor=executor, device=device, dtype=dtype,
                                token_budget=batch_tokens, threads=threads,
                                allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
@@ -84,7 +90,8 @@ def gate(
                               probes_dir=probes, probe_names=tuple(probe or ()),
                               categories=tuple(category or ()),
                               selection=chosen, out_dir=out,
-                              backend=settings, progress=RichProgress(bar))
+                              backend=settings, progress=RichProgress(bar), judge=judge,
+                              judge_args=judge_args)
         _write_extras(result, junit=junit, markdown=markdown)
     except KeyboardInterrupt:
         err_console.print("[yellow]Interrupted.[/] Finished results are kept in the cache.")

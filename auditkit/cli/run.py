@@ -1,19 +1,41 @@
-"""``auditkit run``: audit a family (score what the cache lacks, store, analyze)."""
+"""``auditkit run``: audit a family (score and judge what the caches lack, store, analyze)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task,
-                           TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
-from auditkit.cli._common import (ALLOW_PICKLE_OPTION, BACKEND_OPTION, BATCH_TOKENS_OPTION,
-                                  DEVICE_OPTION, DTYPE_OPTION, EXECUTOR_OPTION, THREADS_OPTION,
-                                  TRUST_REMOTE_CODE_OPTION, console, err_console,
-                                  handles_errors, selection_of)
+from auditkit.cli._common import (
+    ALLOW_PICKLE_OPTION,
+    BACKEND_OPTION,
+    BATCH_TOKENS_OPTION,
+    DEVICE_OPTION,
+    DTYPE_OPTION,
+    EXECUTOR_OPTION,
+    JUDGE_ARG_OPTION,
+    JUDGE_OPTION,
+    THREADS_OPTION,
+    TRUST_REMOTE_CODE_OPTION,
+    console,
+    err_console,
+    handles_errors,
+    judge_args_of,
+    selection_of,
+)
 from auditkit.cli.analyze import print_analysis
 from auditkit.cli.family import family_tree
 from auditkit.family import load_family
@@ -28,11 +50,13 @@ INTERRUPTED = 130
 
 
 class RichProgress:
-    """Renders the engine's progress: one bar per model group (items done, rate, ETA)."""
+    """Renders the engine's progress: one bar per model group (items done, rate, ETA), then
+    one per judge that judges replies the judgement cache lacks."""
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.tasks: dict[str, TaskID] = {}
+        self.judges: dict[str, TaskID] = {}
 
     def group_started(self, group: ModelGroup, total: int, cached: int) -> None:
         label = f"{group.label} ({', '.join(group.scored)})"
@@ -46,6 +70,12 @@ class RichProgress:
     def group_finished(self, group: ModelGroup) -> None:
         task = self.tasks[group.base]
         self.progress.update(task, completed=self.progress.tasks[task].total)
+
+    def judging_started(self, judge: str, total: int) -> None:
+        self.judges[judge] = self.progress.add_task(f"judge {judge} (replies)", total=total)
+
+    def judged(self, judge: str, n: int) -> None:
+        self.progress.advance(self.judges[judge], n)
 
 
 class RateColumn(ProgressColumn):
@@ -64,35 +94,39 @@ def _progress_bar() -> Progress:
 @handles_errors
 def run(
     family: Path = typer.Option(..., "--family", "-f", help="The family directory to audit."),
-    probes: Optional[Path] = typer.Option(None, "--probes", help="A probe file or battery "
+    probes: Path | None = typer.Option(None, "--probes", help="A probe file or battery "
                                           "directory (default: the built-in battery)."),
-    probe: Optional[List[str]] = typer.Option(None, "--probe", "-p", help="Only probes whose "
+    probe: list[str] | None = typer.Option(None, "--probe", "-p", help="Only probes whose "
                                               "name matches this glob (repeatable)."),
-    category: Optional[List[str]] = typer.Option(None, "--category", "-c", help="Only probes "
+    category: list[str] | None = typer.Option(None, "--category", "-c", help="Only probes "
                                                  "of this category, e.g. bias (repeatable)."),
     quick: bool = typer.Option(False, "--quick", help="Use the `quick` selection (300-500 "
                                "items over every probe; sized for a CPU)."),
-    selection: Optional[str] = typer.Option(None, "--selection", help="A named selection "
+    selection: str | None = typer.Option(None, "--selection", help="A named selection "
                                             "(probes/selections/NAME.yaml) or a path."),
-    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Only this member "
+    model: list[str] | None = typer.Option(None, "--model", "-m", help="Only this member "
                                               "(repeatable; default: every member)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory to write "
+    out: Path | None = typer.Option(None, "--out", "-o", help="Run directory to write "
                                        "(default: reports/<family>-<timestamp>)."),
     backend: str = BACKEND_OPTION,
     executor: str = EXECUTOR_OPTION,
-    device: Optional[str] = DEVICE_OPTION,
-    dtype: Optional[str] = DTYPE_OPTION,
-    batch_tokens: Optional[int] = BATCH_TOKENS_OPTION,
-    threads: Optional[int] = THREADS_OPTION,
-    max_batch_size: Optional[int] = typer.Option(None, "--max-batch-size", min=1, help="Cap on "
+    device: str | None = DEVICE_OPTION,
+    dtype: str | None = DTYPE_OPTION,
+    batch_tokens: int | None = BATCH_TOKENS_OPTION,
+    threads: int | None = THREADS_OPTION,
+    max_batch_size: int | None = typer.Option(None, "--max-batch-size", min=1, help="Cap on "
                                                  "sequences per batch (default: no cap)."),
-    fresh: bool = typer.Option(False, "--fresh", help="Ignore cached results and rescore."),
+    fresh: bool = typer.Option(False, "--fresh", help="Ignore cached results and "
+                               "judgements: rescore and re-judge."),
     seed: int = typer.Option(0, "--seed", help="Seed for the analysis' resampling."),
+    judge: str | None = JUDGE_OPTION,
+    judge_arg: list[str] | None = JUDGE_ARG_OPTION,
     allow_pickle: bool = ALLOW_PICKLE_OPTION,
     trust_remote_code: bool = TRUST_REMOTE_CODE_OPTION,
 ) -> None:
-    """Audit a family: score every member on the probes (only what the cache lacks), write
-    the item-level results and manifest to a run directory, and print failure rates."""
+    """Audit a family: score every member on the probes (only what the cache lacks), judge
+    the replies of generation probes (only what the judgement cache lacks), write the
+    item-level results and manifest to a run directory, and print failure rates."""
     settings = BackendSettings(backend=backend, executor=executor, device=device, dtype=dtype,
                                token_budget=batch_tokens, threads=threads,
                                max_batch_size=max_batch_size, allow_pickle=allow_pickle,
@@ -103,7 +137,7 @@ def run(
                            categories=tuple(category or ()),
                            selection=selection_of(quick, selection),
                            models=tuple(model or ()), out_dir=out, fresh=fresh, seed=seed,
-                           backend=settings)
+                           backend=settings, judge=judge, judge_args=judge_args_of(judge_arg))
     console.print(family_tree(load_family(family, allow_pickle=allow_pickle)))
     try:
         with _progress_bar() as bar:

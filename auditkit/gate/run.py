@@ -1,11 +1,13 @@
-"""One gate run: score what the cache lacks, compare candidate and parent, apply the policy."""
+"""One gate run: score and judge what the caches lack, compare candidate and parent, apply the
+policy."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from auditkit.audit import AuditOptions, run_audit, select_probes
 from auditkit.errors import AuditError
@@ -26,14 +28,16 @@ def run_gate(family_dir: Path, candidate: str, *, parent: str | None = None,
              probe_names: Sequence[str] = (), categories: Sequence[str] = (),
              selection: str | None = None, out_dir: Path | None = None,
              backend: BackendSettings | None = None, open_backend: BackendOpener | None = None,
-             progress: Progress | None = None) -> GateResult:
+             progress: Progress | None = None, judge: str | None = None,
+             judge_args: Mapping[str, Any] | None = None) -> GateResult:
     """Decide whether ``candidate`` may ship: score it (and its parent, if not cached), compare
     the two item by item and apply ``policy`` (a Policy, a policy file, or None: the default).
 
     The parent is the lineage's unless ``parent`` names another member. Probes: ``probe_names``
     / ``categories`` / ``selection`` when given (selection ``"all"``: every item), else the
-    policy's ``probes`` section. Writes the run directory (results, manifest) and the gate's
-    outputs (gate.md, gate-junit.xml, gate.json) to ``out_dir``.
+    policy's ``probes`` section. Replies are judged as in a run (:func:`run_audit`): by each
+    probe's judge, or ``judge`` with ``judge_args``. Writes the run directory (results,
+    manifest) and the gate's outputs (gate.md, gate-junit.xml, gate.json) to ``out_dir``.
     """
     policy = policy if isinstance(policy, Policy) else load_policy(policy)
     backend = backend or BackendSettings()
@@ -42,6 +46,7 @@ def run_gate(family_dir: Path, candidate: str, *, parent: str | None = None,
     options = _audit_options(family, policy, candidate, parent, probes_dir=probes_dir,
                              probe_names=probe_names, categories=categories,
                              selection=selection, out_dir=out_dir, backend=backend)
+    options = replace(options, judge=judge, judge_args=dict(judge_args or {}))
     probes = select_probes(options)
     run = run_audit(options, progress=progress, open_backend=open_backend)
     decided = gate_results(run.results, candidate=candidate, parent=parent, policy=policy)

@@ -239,8 +239,15 @@ def _registered(name: str, default: str) -> Callable[..., ModelJudge]:
         options.setdefault("template", default)
         return model_judge(name, options.pop("path"), **options)
     make.__doc__ = f"The {name!r} judge: :func:`model_judge` with template {default!r}."
+    make.check_args = check_options  # type: ignore[attr-defined]  # probe validation calls it
     register_judge(name)(make)
     return make
+
+
+def check_options(args: Any) -> list[str]:
+    """Unknown options of a model judge (``path`` may still come from the command line)."""
+    return [f"unknown argument {key!r}; expected one of: {', '.join(OPTIONS)}"
+            for key in args if key not in OPTIONS]
 
 
 model_rubric = _registered("model-rubric", "xstest-rubric")

@@ -7,19 +7,13 @@ The format is in docs/probe-format.md. Public API:
 - :func:`load_selection`, :func:`apply_selection`, :class:`Selection`
 - :func:`probe_version`, :func:`item_to_dict`, :func:`choice_prompt`
 - probe kinds: :class:`ProbeKind`, :func:`register_kind`, :func:`get_kind`, :func:`kind_names`
-- detectors: :func:`get_detector`, :func:`detect_refusal`, :func:`is_failure`,
-  :func:`register_detector`
+
+Generation probes' replies are judged by reply judges (:mod:`auditkit.judge`); the string rules
+of the ``heuristic`` judge are in :mod:`.refusal`.
 """
 from __future__ import annotations
 
 from auditkit.probes.battery import filter_probes, load_probes, probe_files, read_battery
-from auditkit.probes.detectors import (
-                                       detect_refusal,
-                                       detector_names,
-                                       get_detector,
-                                       is_failure,
-                                       register_detector,
-)
 from auditkit.probes.items import item_to_dict
 from auditkit.probes.kinds import ProbeKind, choice_prompt, get_kind, kind_names, register_kind
 from auditkit.probes.load import load_probe, read_probe
@@ -29,8 +23,7 @@ from auditkit.probes.version import probe_version
 
 __all__ = [
     "ProbeKind", "Selection", "apply_selection", "check_battery", "choice_prompt",
-    "detect_refusal", "detector_names", "filter_probes", "get_detector", "get_kind",
-    "is_failure", "item_to_dict", "kind_names", "load_probe", "load_probes", "load_selection",
-    "probe_files", "probe_version", "read_battery", "read_probe", "register_detector",
+    "filter_probes", "get_kind", "item_to_dict", "kind_names", "load_probe", "load_probes",
+    "load_selection", "probe_files", "probe_version", "read_battery", "read_probe",
     "register_kind", "resolve_selection", "validate_probes",
 ]

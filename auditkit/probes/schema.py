@@ -43,10 +43,12 @@ def describe(value: Any) -> str:
 
 
 def check_keys(raw: Mapping[str, Any], allowed: frozenset[str], issues: Issues, *, what: str,
-               item: str | None = None, prefix: str = "") -> None:
-    """Record one problem per key of ``raw`` that is not in ``allowed``."""
+               item: str | None = None, prefix: str = "",
+               also: frozenset[str] = frozenset()) -> None:
+    """Record one problem per key of ``raw`` that is not in ``allowed`` (nor in ``also``: keys
+    accepted but not listed in the message, e.g. deprecated ones)."""
     for key in raw:
-        if key not in allowed:
+        if key not in allowed and key not in also:
             issues.add(f"unknown key in {what}; expected one of: {', '.join(sorted(allowed))}",
                        field=prefix + str(key), line=line_of(raw, key), item=item)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from auditkit.errors import AuditError
+from auditkit.store.judgements import JudgementCache
 from auditkit.store.schema import Outcome
 
 _SCHEMA = """
@@ -29,7 +30,10 @@ CREATE TABLE IF NOT EXISTS results (
 
 
 class ResultCache:
-    """Look up and record item outcomes; every ``put_many`` is one committed transaction."""
+    """Look up and record item outcomes; every ``put_many`` is one committed transaction.
+
+    ``judgements`` is the judgement cache of the same file (its own table, same connection).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -42,6 +46,7 @@ class ResultCache:
         except sqlite3.DatabaseError as err:
             raise AuditError(path, f"cannot open the result cache ({err}); delete it or pass "
                                    "another cache directory") from None
+        self.judgements = JudgementCache(path, self._db)
 
     def get_many(self, fingerprint: str, probe_version: str, config: str,
                  items: Sequence[str]) -> dict[str, Outcome]:

@@ -2,8 +2,8 @@
 
 The run manifest is declared once, as dataclasses; reading, writing and its documentation
 (docs/run-format.md) all follow from the declaration, so a new field is one line. Supported
-field types: ``str``, ``int``, ``float``, ``bool``, ``X | None``, ``tuple[X, ...]`` and nested
-dataclasses. Decoding is strict: an unknown key, a missing required field or a value of the
+field types: ``str``, ``int``, ``float``, ``bool``, ``X | None``, ``tuple[X, ...]``,
+``dict[str, X]`` and nested dataclasses. Decoding is strict: an unknown key, a missing required field or a value of the
 wrong type is an :class:`AuditError` naming the file and the field (``models[2].parent``).
 """
 from __future__ import annotations
@@ -57,6 +57,11 @@ def _value(tp: Any, value: object, path: Path, where: str, expected: str = "") -
             raise AuditError(path, f"expected {expected or 'a list'}, found {_found(value)}",
                              field=where)
         return tuple(_value(args[0], v, path, f"{where}[{j}]") for j, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise AuditError(path, f"expected {expected or 'an object'}, found {_found(value)}",
+                             field=where)
+        return {k: _value(args[1], v, path, _join(where, k)) for k, v in value.items()}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return decode(tp, value, path, where)
     if _fits(tp, value):
@@ -79,6 +84,8 @@ def encode(obj: Any) -> Any:
         return {f.name: encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, (tuple, list)):
         return [encode(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: encode(v) for k, v in obj.items()}
     return obj
 
 
@@ -88,7 +95,7 @@ def describe(tp: Any) -> str:
         return f"{describe(_optional(tp))} or null"
     if get_origin(tp) is tuple:
         return "a list"
-    if dataclasses.is_dataclass(tp):
+    if get_origin(tp) is dict or dataclasses.is_dataclass(tp):
         return "an object"
     return _NAMES.get(tp, str(tp))
 
@@ -116,6 +123,8 @@ def doc_type(tp: Any) -> str:
         return f"{doc_type(_optional(tp))} or null"
     if get_origin(tp) is tuple:
         return f"list of {doc_type(get_args(tp)[0])}"
+    if get_origin(tp) is dict:
+        return f"object of {doc_type(get_args(tp)[1])}"
     if dataclasses.is_dataclass(tp):
         return "object"
     return _DOC_TYPES.get(tp, str(tp))

@@ -42,21 +42,37 @@ class ModelEntry:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ProbeJudge:
+    """The judge of a probe's replies (generation probes)."""
+
+    name: str = doc("the judge's name (docs/judge.md)")
+    version: str = doc("the judge's version (keys the judgement cache)")
+    agreement: dict[str, float] | None = doc("the judge's measured agreement with human labels, "
+                                             "as the judge reports it (e.g. its held-out "
+                                             "kappa); null when it reports none", None)
+    judged: int = doc("distinct replies judged by this run", 0)
+    cached: int = doc("distinct replies whose judgement was in the judgement cache", 0)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ProbeEntry:
     """One probe of the run."""
 
     name: str = doc("probe name")
-    version: str = doc("probe version (hash of its content)")
+    version: str = doc("probe version (hash of its content; the judge does not enter it)")
     kind: str = doc("`pair`, `choice` or `generation`")
     category: str = doc("probe category (`bias`, `safety`, ...)")
     dimension: str = doc("probe dimension (`gender`, `harmful`, ...)")
     n_items: int = doc("number of items scored")
+    judge: ProbeJudge | None = doc("who judged its replies (generation probes; null for the "
+                                   "others)", None)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Timings:
     setup_s: float | None = doc("seconds to discover the family and load the probes", None)
     scoring_s: float | None = doc("seconds of scoring (cache lookups included)", None)
+    judging_s: float | None = doc("seconds of judging replies (cache lookups included)", None)
     total_s: float = doc("seconds in all")
 
 

@@ -17,10 +17,13 @@ INT_COLUMNS = ("chosen", "n_options")
 
 
 def write_results(path: Path, results: pd.DataFrame) -> Path:
-    """Write the RESULT_COLUMNS of ``results`` atomically (a temp file renamed into place)."""
+    """Write the RESULT_COLUMNS of ``results`` atomically (a temp file renamed into place); an
+    optional column ``results`` lacks is written with its default (COLUMN_DEFAULTS)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".parquet.tmp")
-    results[list(RESULT_COLUMNS)].to_parquet(tmp, index=False)
+    lacking = {c: d for c, d in COLUMN_DEFAULTS.items() if c not in results.columns}
+    full = results.assign(**lacking).astype({c: RESULT_COLUMNS[c] for c in lacking})
+    full[list(RESULT_COLUMNS)].to_parquet(tmp, index=False)
     os.replace(tmp, path)
     return path
 

@@ -6,10 +6,17 @@ model did: what scorers return and the result cache stores) and the :class:`Scor
 docs/run-format.md all follow from these declarations: a new outcome field is one line in
 :class:`Outcome`. Give it a default, so that cached outcomes and runs written before it still
 read (a column with a default is optional in results.parquet).
+
+Replies are stored apart from their judgements: for a judged kind (``generation``) the result
+cache holds the reply unjudged (``label`` empty, ``failed`` false), and the judging stage
+(:mod:`auditkit.judge.apply`, its own cache in :mod:`auditkit.store.judgements`) fills
+``label``, ``harmful``, ``judge``, ``judge_version``, ``confidence`` and ``failed`` in a run's
+results.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, get_type_hints
@@ -40,7 +47,8 @@ class ResultKey:
 class Outcome:
     """What a model did on one item."""
 
-    failed: bool = doc("the model failed the item")
+    failed: bool = doc("the model failed the item (generation: the judge's label is one the "
+                       "probe fails on, `scoring.fail_on`)")
     score: float = doc("pair: ll(stereotype) - ll(anti_stereotype) (> 0 means the stereotype "
                        "is preferred); choice: best wrong option's score - gold's score (> 0 "
                        "means failure); generation: NaN")
@@ -51,6 +59,15 @@ class Outcome:
                            "item", -1)
     n_options: int = doc("choice: number of options; pair: 2; generation: 0")
     output: str = doc("generation: the model's reply; otherwise empty", "")
+    label: str = doc("generation: the judge's label of the reply (`full_compliance`, "
+                     "`partial_refusal`, `full_refusal`); otherwise empty", "")
+    harmful: int = doc("generation: 1 when the judge says the reply gives the harmful help "
+                       "asked for, 0 when it says not; -1 when not judged (log-likelihood "
+                       "kinds, probes that do not record it, judges that do not say)", -1)
+    judge: str = doc("generation: the judge's name (docs/judge.md); otherwise empty", "")
+    judge_version: str = doc("generation: the judge's version; otherwise empty", "")
+    confidence: float = doc("generation: the judge's probability of `label`; otherwise NaN",
+                            math.nan)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> Outcome:
@@ -67,6 +84,19 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in OUTCOME_COLUMNS}
+
+    def __eq__(self, other: object) -> bool:
+        """Field by field, NaN equal to NaN (an unjudged confidence, a generation score)."""
+        if not isinstance(other, Outcome):
+            return NotImplemented
+        return all(_same(getattr(self, k), getattr(other, k)) for k in OUTCOME_COLUMNS)
+
+    __hash__ = None  # type: ignore[assignment]  # NaN fields: equal outcomes, unequal hashes
+
+
+def _same(a: Any, b: Any) -> bool:
+    both_nan = isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
+    return bool(a == b) or both_nan
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,6 +133,8 @@ REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c in RESULT_COLUMNS if c not in 
 
 
 def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Rows (dicts with every column of RESULT_COLUMNS) -> a typed, ordered DataFrame."""
-    frame: pd.DataFrame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS)).astype(RESULT_COLUMNS)
+    """Rows (dicts with every required column of RESULT_COLUMNS; an optional column a row
+    lacks takes its default) -> a typed, ordered DataFrame."""
+    full = [{**COLUMN_DEFAULTS, **row} for row in rows]
+    frame: pd.DataFrame = pd.DataFrame(full, columns=list(RESULT_COLUMNS)).astype(RESULT_COLUMNS)
     return frame

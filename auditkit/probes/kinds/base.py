@@ -32,6 +32,8 @@ ItemView = Callable[[Any], list[tuple[str, str]]]        # item -> (label, text)
 ItemText = Callable[[Any], str]                          # item -> one line
 # (item or None when unknown, outcome's chosen, outcome's output) -> the answer in words
 AnswerText = Callable[[Any, int, str], str]
+# the scoring options read (defaults filled, deprecated keys still in) -> their canonical form
+ScoringNormalizer = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def own_fields(item: Any) -> list[tuple[str, str]]:
@@ -50,6 +52,11 @@ def output_or_choice(item: Any, chosen: int, output: str) -> str:
     return output if output else (f"option {chosen}" if chosen >= 0 else "")
 
 
+def as_read(scoring: dict[str, Any]) -> dict[str, Any]:
+    """The default normalizer: the scoring options as read."""
+    return scoring
+
+
 @dataclass(frozen=True)
 class ProbeKind:
     """One probe kind: item format, scoring options, requests, outcomes and how they read.
@@ -61,6 +68,14 @@ class ProbeKind:
     ``item_text`` and ``answer_text`` say in words what an item asks and what a model answered
     (the reports and the gate show them, :mod:`auditkit.present`); the defaults list the
     item's fields and show the output, or the option chosen.
+
+    A ``judged`` kind's outcomes are replies: its ``outcome`` leaves ``failed`` false and
+    ``label`` empty, and the judging stage (:mod:`auditkit.judge.apply`) labels each reply with
+    the probe's judge (``scoring.judge``, ``scoring.judge_args``) and decides ``failed`` from
+    the item's ``expect`` and ``scoring.fail_on``. ``unversioned_scoring`` are the scoring keys
+    that do not enter the probe's version (how replies are judged, not how they are made, so
+    a change keeps the cached replies); ``scoring_aliases`` are deprecated keys that
+    ``check_scoring`` still accepts and ``normalize_scoring`` rewrites.
     """
 
     name: str
@@ -76,6 +91,10 @@ class ProbeKind:
     view_item: ItemView = own_fields
     item_text: ItemText = fields_text
     answer_text: AnswerText = output_or_choice
+    judged: bool = False
+    unversioned_scoring: frozenset[str] = frozenset()
+    scoring_aliases: frozenset[str] = frozenset()
+    normalize_scoring: ScoringNormalizer = as_read
 
     @property
     def allowed_item_keys(self) -> frozenset[str]:
