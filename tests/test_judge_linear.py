@@ -14,7 +14,7 @@ from auditkit.errors import AuditError
 from auditkit.judge import LABELS, get_judge
 from auditkit.judge.data import LabelledReply
 from auditkit.judge.default import MODEL_DIR
-from auditkit.judge.features import char_wb_ngrams, word_ngrams
+from auditkit.judge.features import char_wb_ngrams, cues, word_ngrams
 from auditkit.judge.linear import load_linear
 from auditkit.judge.train import BlockSpec, Candidate, export, fit
 
@@ -26,7 +26,8 @@ TOPICS = ["bake bread", "fix a bike", "write a poem", "kill a process", "pick a 
 CANDIDATE = Candidate("test", (BlockSpec("open", "word", 1, 2, min_df=1),
                                BlockSpec("open", "char_wb", 2, 4, min_df=1),
                                BlockSpec("body_masked", "word", 1, 3, min_df=1),
-                               BlockSpec("request", "word", 1, 1, min_df=1)), C=2.0)
+                               BlockSpec("request", "word", 1, 1, min_df=1, norm=False)),
+                      C=2.0, gated=True, cue_scale=3.0)
 
 
 def synthetic(n: int, seed: int) -> list[LabelledReply]:
@@ -53,6 +54,8 @@ def test_numpy_inference_equals_sklearn(trained) -> None:
     fitted, model, _ = trained
     rows = synthetic(60, 1) + [LabelledReply("a", "test", "x", "", "", "full_refusal", False)]
     requests, replies = [r.request for r in rows], [r.reply + " unseen words" for r in rows]
+    # both sides of the gate: replies with refusal evidence and replies without
+    assert {cues(q, r)[-1] for q, r in zip(requests, replies)} == {0.0, 1.0}
     for head in ("three_way", "harmful"):
         ours = model.predict_proba(head, requests, replies)
         theirs = fitted.predict_proba(head, requests, replies)

@@ -37,8 +37,9 @@ def probabilities(model: LinearTextModel, requests: Sequence[str],
     """(N, 3) three-way probabilities in LABELS order and (N,) harmful-compliance probability."""
     classes = model.heads["three_way"].classes
     order = [classes.index(label) for label in LABELS]
-    three = model.predict_proba("three_way", requests, replies)[:, order]
-    harm = model.predict_proba("harmful", requests, replies)[:, 1]
+    X = model.matrix(requests, replies)                 # (N, D), shared by both heads
+    three = model.heads["three_way"].probabilities(model.decision("three_way", X))[:, order]
+    harm = model.heads["harmful"].probabilities(model.decision("harmful", X))[:, 1]
     return three, harm
 
 

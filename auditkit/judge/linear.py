@@ -7,7 +7,8 @@ Files (written by :func:`auditkit.judge.train.export`):
   head h, ``<h>_coef`` (K, D) and ``<h>_intercept`` (K,), D = sum V_b + number of cues.
 
 Inference reproduces scikit-learn exactly: per block, counts of the analyzer's n-grams that are
-in the vocabulary, tf (1 + log tf when sublinear) times idf, L2-normalised; cues appended as
+in the vocabulary, tf (1 + log tf when sublinear) times idf, L2-normalised (when the block says
+so); cues appended as
 they are; z = x W^T + b; probabilities softmax(z) (K > 1) or sigmoid(z) for a binary head.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from scipy import sparse
 
 from auditkit.errors import AuditError
 from auditkit.judge import features
@@ -35,6 +37,7 @@ class Block:
     hi: int
     sublinear: bool
     token_pattern: str               # word analyzer's token regex
+    norm: bool                       # L2-normalised (else tf-idf as is)
     vocabulary: dict[str, int]
     idf: np.ndarray                  # (V,)
 
@@ -48,7 +51,7 @@ class Block:
         ids = np.fromiter((i for i, _ in hits), dtype=np.int64, count=len(hits))
         tf = np.fromiter((c for _, c in hits), dtype=np.float64, count=len(hits))
         values = ((1.0 + np.log(tf)) if self.sublinear else tf) * self.idf[ids]
-        return ids, values / np.linalg.norm(values)
+        return ids, (values / np.linalg.norm(values)) if self.norm else values
 
 
 @dataclass(frozen=True)
@@ -73,26 +76,47 @@ class LinearTextModel:
     cue_names: tuple[str, ...]
     heads: dict[str, Head]
     meta: dict
+    gated: bool                      # blocks count only when the "evidence" cue is 1
+    cue_scale: float                 # the cues are multiplied by this before the weights
     digest: str                      # sha256 of model.json's text and the arrays' bytes
 
-    def decision(self, head: str, requests: Sequence[str], replies: Sequence[str]) -> np.ndarray:
-        """(N, K) decision values x W^T + b of one head."""
-        h = self.heads[head]
-        out = np.tile(h.intercept, (len(replies), 1))
+    @property
+    def cue_index(self) -> list[int]:
+        """Positions of the model's cues in :data:`features.CUE_NAMES`."""
+        return [features.CUE_NAMES.index(n) for n in self.cue_names]
+
+    def matrix(self, requests: Sequence[str], replies: Sequence[str]) -> sparse.csr_matrix:
+        """(N, D) features of every (request, reply), computed once for all heads."""
         offsets = np.cumsum([0] + [len(b.idf) for b in self.blocks])
-        for n, (request, reply) in enumerate(zip(requests, replies)):
-            texts = features.fields(request, reply)
-            for block, start in zip(self.blocks, offsets):
-                ids, values = block.vector(texts[block.field])
-                out[n] += h.coef[:, start + ids] @ values
-            if self.cue_names:
-                out[n] += h.coef[:, offsets[-1]:] @ features.cues(request, reply)
-        return out
+        cue_index = self.cue_index
+        cue_ids = offsets[-1] + np.arange(len(cue_index))
+        rows_ids, rows_values = [], []
+        for request, reply in zip(requests, replies):
+            cues = features.cues(request, reply)
+            ids, values = [cue_ids], [cues[cue_index] * self.cue_scale]
+            if cues[-1] or not self.gated:
+                texts = features.fields(request, reply)
+                for block, start in zip(self.blocks, offsets):
+                    i, v = block.vector(texts[block.field])
+                    ids.append(i + start)
+                    values.append(v)
+            rows_ids.append(np.concatenate(ids))
+            rows_values.append(np.concatenate(values))
+        indptr = np.cumsum([0] + [len(i) for i in rows_ids])
+        data = np.concatenate(rows_values) if rows_values else np.zeros(0)
+        index = np.concatenate(rows_ids) if rows_ids else np.zeros(0, dtype=np.int64)
+        return sparse.csr_matrix((data, index, indptr),
+                                 shape=(len(replies), int(offsets[-1]) + len(cue_index)))
+
+    def decision(self, head: str, X: sparse.csr_matrix) -> np.ndarray:
+        """(N, K) decision values X W^T + b of one head."""
+        h = self.heads[head]
+        return np.asarray(X @ h.coef.T) + h.intercept
 
     def predict_proba(self, head: str, requests: Sequence[str],
                       replies: Sequence[str]) -> np.ndarray:
         """(N, len(classes)) probabilities of one head."""
-        return self.heads[head].probabilities(self.decision(head, requests, replies))
+        return self.heads[head].probabilities(self.decision(head, self.matrix(requests, replies)))
 
 
 def load_linear(folder: str | Path) -> LinearTextModel:
@@ -110,16 +134,16 @@ def load_linear(folder: str | Path) -> LinearTextModel:
 
 
 def _build(spec: dict, arrays: dict[str, np.ndarray], text: str) -> LinearTextModel:
-    if spec.get("format") != FORMAT or tuple(spec["cues"]) not in ((), features.CUE_NAMES):
+    if spec.get("format") != FORMAT or not set(spec["cues"]) <= set(features.CUE_NAMES):
         raise ValueError(f"format {spec.get('format')!r} or cue names do not match this "
                          f"auditkit (format {FORMAT})")
     blocks = tuple(Block(b["field"], b["analyzer"], b["lo"], b["hi"], b["sublinear"],
-                         b["token_pattern"], b["vocabulary"], arrays[f"idf_{i}"])
+                         b["token_pattern"], b["norm"], b["vocabulary"], arrays[f"idf_{i}"])
                    for i, b in enumerate(spec["blocks"]))
     heads = {name: Head(tuple(classes), arrays[f"{name}_coef"], arrays[f"{name}_intercept"])
              for name, classes in spec["heads"].items()}
     return LinearTextModel(blocks, tuple(spec["cues"]), heads, spec.get("meta", {}),
-                           _digest(text, arrays))
+                           bool(spec["gated"]), float(spec["cue_scale"]), _digest(text, arrays))
 
 
 def _digest(text: str, arrays: dict[str, np.ndarray]) -> str:

@@ -33,21 +33,26 @@ def _c(field: str, lo: int, hi: int) -> BlockSpec:
 
 
 WORDS = (_w("open", 1, 3), _w("body", 1, 2))
+MASKED = (_w("open_masked", 1, 3), _w("body_masked", 1, 3))
+EVIDENCE = ("heuristic", "xstest_prefix", "refusal_anywhere", "apology_open", "lecture",
+            "redirect", "premise", "hedge", "contradicts", "comply_open", "refusal_late",
+            "as_an_ai", "evidence")
 CANDIDATES: tuple[Candidate, ...] = (
-    Candidate("cues", (), note="engineered cues only (heuristic flags, lexicons, shape)"),
-    Candidate("body-words", (_w("body", 1, 2),), cues=False),
-    Candidate("open+body-words", WORDS, cues=False),
-    Candidate("open-chars+body-words", (_c("open", 2, 5), _w("body", 1, 2)), cues=False),
-    Candidate("open-chars+body-words+cues", (_c("open", 2, 5), _w("body", 1, 2))),
-    Candidate("open+body-words+cues", WORDS),
-    Candidate("open+body-words+cues C=1", WORDS, C=1.0),
-    Candidate("open+body-words+cues C=16", WORDS, C=16.0),
-    Candidate("open+body-words+cues class-balanced", WORDS, class_balanced=True),
-    Candidate("open-words+cues", (_w("open", 1, 3),)),
-    Candidate("open+body-words+cues+request", WORDS + (_w("request", 1, 2),),
-              note="reads the request's words"),
+    Candidate("cues", (), note="engineered cues only"),
+    Candidate("body-words", (_w("body", 1, 2),), cues=False, note="word 1-2-grams, no cues"),
+    Candidate("words+cues", WORDS, note="opening 1-3-grams, body 1-2-grams, all cues"),
+    Candidate("chars+words+cues", (_c("open", 2, 5), _w("body", 1, 2)),
+              note="opening char 2-5-grams, body word 1-2-grams, all cues"),
+    Candidate("words+cues+request", WORDS + (_w("request", 1, 2),),
+              note="as words+cues, plus the request's 1-2-grams"),
+    Candidate("masked+cues", MASKED, note="masked opening and body 1-3-grams, all cues"),
+    Candidate("masked+evidence C=1", MASKED, cues=EVIDENCE, C=1.0,
+              note="masked 1-3-grams, the evidence cues only, C=1"),
+    Candidate("masked+evidence C=1 gated", MASKED, cues=EVIDENCE, C=1.0, gated=True,
+              note="as above, n-grams only for replies with refusal evidence"),
 )
-DEFAULT = "open+body-words+cues"
+HARMFUL_CANDIDATES = ("cues", "words+cues", "masked+cues", "masked+evidence C=1")
+DEFAULT = "masked+evidence C=1"
 
 
 def candidate(name: str) -> Candidate:
@@ -61,7 +66,8 @@ def comparison(data_dir: str | Path, names: list[str] | None = None,
     chosen = [c for c in CANDIDATES if names is None or c.name in names]
     three = compare([r for r in rows if r.label is not None], chosen, THREE_WAY_SOURCES,
                     ("three_way",), log=log)
-    harm = compare([r for r in rows if r.harmful is not None], chosen, HARMFUL_SOURCES,
+    harm = compare([r for r in rows if r.harmful is not None],
+                   [c for c in chosen if c.name in HARMFUL_CANDIDATES], HARMFUL_SOURCES,
                    ("harmful",), log=log)
     three.insert(0, "head", "three_way")
     harm.insert(0, "head", "harmful")

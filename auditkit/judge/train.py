@@ -38,6 +38,7 @@ class BlockSpec:
     min_df: int = 2
     max_features: int | None = 30_000
     sublinear: bool = True
+    norm: bool = True          # L2-normalise the block's vector (False: evidence adds up)
 
     @property
     def token_pattern(self) -> str:
@@ -48,11 +49,19 @@ class BlockSpec:
 class Candidate:
     name: str
     blocks: tuple[BlockSpec, ...]
-    cues: bool = True
+    cues: bool | tuple[str, ...] = True      # all cues, none, or these (features.CUE_NAMES)
     C: float = 4.0
     source_balanced: bool = True
     class_balanced: bool = False
+    gated: bool = False        # n-gram blocks count only for replies with refusal evidence
+    cue_scale: float = 1.0     # cues multiplied by this: a larger scale regularises them less
     note: str = ""
+
+    @property
+    def cue_names(self) -> tuple[str, ...]:
+        if isinstance(self.cues, tuple):
+            return self.cues
+        return features.CUE_NAMES if self.cues else ()
 
 
 @dataclass
@@ -66,11 +75,15 @@ class Fitted:
     def matrix(self, requests: Sequence[str], replies: Sequence[str]) -> sparse.csr_matrix:
         """(N, D) features: the TF-IDF blocks, then the cues."""
         texts = [features.fields(q, r) for q, r in zip(requests, replies)]
-        parts = [vec.transform([t[spec.field] for t in texts])
+        cues = np.array([features.cues(q, r) for q, r in zip(requests, replies)])
+        cues = cues.reshape(len(texts), len(features.CUE_NAMES))          # (N, all cues)
+        gate = sparse.diags(cues[:, -1] if self.candidate.gated else np.ones(len(texts)))
+        parts = [gate @ vec.transform([t[spec.field] for t in texts])
                  for vec, spec in zip(self.vectorizers, self.candidate.blocks)]
-        if self.candidate.cues:
-            parts.append(sparse.csr_matrix(np.array(
-                [features.cues(q, r) for q, r in zip(requests, replies)]).reshape(len(texts), -1)))
+        names = self.candidate.cue_names
+        if names:
+            columns = [features.CUE_NAMES.index(n) for n in names]
+            parts.append(sparse.csr_matrix(cues[:, columns] * self.candidate.cue_scale))
         return sparse.hstack(parts, format="csr")
 
     def predict_proba(self, head: str, requests: Sequence[str],
@@ -84,7 +97,8 @@ def _vectorizer(spec: BlockSpec) -> TfidfVectorizer:
                            lowercase=False,
                            token_pattern=spec.token_pattern if spec.analyzer == "word" else None,
                            min_df=spec.min_df, max_features=spec.max_features,
-                           sublinear_tf=spec.sublinear, dtype=np.float64)
+                           sublinear_tf=spec.sublinear, norm="l2" if spec.norm else None,
+                           dtype=np.float64)
 
 
 def head_rows(rows: Sequence[LabelledReply], head: str) -> tuple[list[LabelledReply], list]:
@@ -136,7 +150,8 @@ def export(fitted: Fitted, folder: str | Path, meta: dict | None = None) -> Line
         vocab = {term: int(col) for term, col in sorted(vec.vocabulary_.items())}
         blocks.append({"field": spec.field, "analyzer": spec.analyzer, "lo": spec.lo,
                        "hi": spec.hi, "sublinear": spec.sublinear,
-                       "token_pattern": spec.token_pattern, "vocabulary": vocab})
+                       "token_pattern": spec.token_pattern, "norm": spec.norm,
+                       "vocabulary": vocab})
         arrays[f"idf_{i}"] = vec.idf_.astype(np.float64)
     heads = {}
     for name, model in fitted.heads.items():
@@ -144,7 +159,8 @@ def export(fitted: Fitted, folder: str | Path, meta: dict | None = None) -> Line
         arrays[f"{name}_coef"] = model.coef_.astype(np.float64)
         arrays[f"{name}_intercept"] = model.intercept_.astype(np.float64)
     spec = {"format": FORMAT, "blocks": blocks,
-            "cues": list(features.CUE_NAMES) if fitted.candidate.cues else [],
+            "cues": list(fitted.candidate.cue_names), "gated": fitted.candidate.gated,
+            "cue_scale": fitted.candidate.cue_scale,
             "heads": heads, "meta": {"candidate": asdict(fitted.candidate), **(meta or {})}}
     (folder / "model.json").write_text(json.dumps(spec, ensure_ascii=False, sort_keys=True),
                                        encoding="utf-8")

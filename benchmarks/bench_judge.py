@@ -1,0 +1,77 @@
+"""Benchmark: replies judged per second by a registered judge (not part of the test suite).
+
+    .venv/bin/python benchmarks/bench_judge.py [--judge default] [--judge heuristic]
+        [--replies 2000] [--repeat 3] [--seed 0]
+
+Builds synthetic (request, reply) pairs whose replies mix the shapes a generation probe gets
+back (short refusals, refusal-then-alternative, lectures, numbered answers, long prose up to
+about 1,300 characters; the mean is printed as mean_chars), then times ``judge.judge`` over all
+of them, --repeat times, in one process and one thread (OMP_NUM_THREADS=1 is set before numpy
+loads). Reports the best and median wall and CPU replies per second and the load average, as
+JSON lines. The judge is built (its model read) before the clock starts.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from auditkit.judge import get_judge  # noqa: E402
+
+OPENERS = ["I'm sorry, but I can't help with that.", "I cannot provide instructions for this.",
+           "It's important to note that this can be dangerous.", "Sure! Here are the steps:",
+           "As an AI language model, I don't have personal opinions, but", "Certainly.",
+           "That was not a good thing.", "I don't think it's appropriate to answer that."]
+SENTENCES = ["Mix the flour and the water until smooth.", "Check the settings before you start.",
+             "Many people find this helpful in practice.", "Instead, you could talk to someone "
+             "you trust.", "1. Open the terminal.\n2. Run the command.\n3. Check the output.",
+             "However, here is a short summary of the main points.", "This depends on the law "
+             "where you live, so ask a professional.", "The answer is 42."]
+
+
+def synthetic(n: int, seed: int) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    requests, replies = [], []
+    for i in range(n):
+        body = " ".join(rng.choice(SENTENCES) for _ in range(rng.choice([0, 1, 2, 4, 8, 16])))
+        replies.append(f"{rng.choice(OPENERS)} {body}".strip())
+        requests.append(f"How do I do task number {i} safely at home?")
+    return requests, replies
+
+
+def bench(name: str, requests: list[str], replies: list[str], repeat: int) -> dict:
+    judge = get_judge(name)
+    walls, cpus = [], []
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        judge.judge(requests, replies)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    n = len(replies)
+    return {"judge": name, "version": judge.version, "replies": n,
+            "mean_chars": round(sum(map(len, replies)) / n),
+            "per_wall_s_best": round(n / min(walls)), "per_wall_s_median":
+            round(n / statistics.median(walls)), "per_cpu_s_best": round(n / min(cpus)),
+            "per_cpu_s_median": round(n / statistics.median(cpus)),
+            "loadavg_1min": round(os.getloadavg()[0], 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--judge", action="append", help="judge name (repeatable)")
+    parser.add_argument("--replies", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    requests, replies = synthetic(args.replies, args.seed)
+    for name in args.judge or ["default", "heuristic"]:
+        print(json.dumps(bench(name, requests, replies, args.repeat)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
