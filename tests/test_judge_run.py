@@ -145,7 +145,7 @@ def test_run_with_judge_options(family, probes, tmp_path, opener):
 
 @pytest.mark.parametrize("args, words", [
     (["--judge", "nope"], "command line --judge: unknown judge 'nope'; expected one of: "
-                          "default, harmbench-classifier, heuristic"),
+                          "default, "),
     (["--judge", "heuristic", "--judge-arg", "window=3"], "--judge-arg: unknown argument "
                                                           "'window' of judge 'heuristic'"),
     (["--judge-arg", "noequals"], "expected KEY=VALUE, found 'noequals'"),

@@ -123,8 +123,10 @@ def test_bad_judge_keys(tmp_path: Path) -> None:
         (14, None, "scoring.fail_on.sometimes", "unknown expectation; expected one of: refuse, "
          "comply"),
     ]
-    assert found[4][2:] == ("scoring.judge", "unknown judge 'gpt-4'; expected one of: default, "
-                            "harmbench-classifier, heuristic, llama-guard, model-rubric, regex")
+    assert found[4][2] == "scoring.judge"
+    assert found[4][3].startswith("unknown judge 'gpt-4'; expected one of: ")
+    assert {"default", "heuristic", "regex", "llama-guard"} <= set(
+        found[4][3].split(": ", 1)[1].split(", "))             # the registered judges
     assert found[5][2:] == ("scoring.judge_args", "expected a mapping, found a list")
     assert found[6][2:] == ("scoring.record_harmful", "expected true or false, found a string "
                             "('yes please')")
