@@ -14,10 +14,17 @@ from probes_helpers import header, write
 from auditkit.errors import AuditError
 from auditkit.judge import Judgement
 from auditkit.judge.apply import JudgeChoice, fails, judge_results
-from auditkit.judge.base import _REGISTRY, register_judge
+from auditkit.judge.base import register_judge, unregister_judge
 from auditkit.probes import load_probe
 from auditkit.probes.kinds.generation import DEFAULT_FAIL_ON
-from auditkit.store import JudgementCache, Outcome, ResultCache, reply_key, results_frame
+from auditkit.store import (
+    RESULT_COLUMNS,
+    JudgementCache,
+    Outcome,
+    ResultCache,
+    reply_key,
+    results_frame,
+)
 from auditkit.types import Probe
 
 C, P, R = "full_compliance", "partial_refusal", "full_refusal"
@@ -74,7 +81,7 @@ def scripted() -> Iterator[type[Scripted]]:
     register_judge("scripted-test")(Scripted)
     Scripted.calls = []
     yield Scripted
-    _REGISTRY.pop("scripted-test")
+    unregister_judge("scripted-test")
 
 
 def _probe(tmp_path: Path, scoring: str, name: str = "safety.t") -> Probe:
@@ -128,6 +135,7 @@ def test_judging_fills_the_columns_and_failures(tmp_path, scripted):
     assert [len(c) for c in scripted.calls] == [5]
     info = judged.probes["safety.t"]
     assert (info.judge, info.version, info.judged, info.cached) == ("scripted-test", "1", 5, 0)
+    assert judged.results.dtypes.astype(str).to_dict() == RESULT_COLUMNS   # types kept
     assert info.agreement == {"kappa": 0.5}
 
 

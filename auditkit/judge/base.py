@@ -61,6 +61,11 @@ def register_judge(name: str) -> Callable[[JudgeFactory], JudgeFactory]:
     return add
 
 
+def unregister_judge(name: str) -> None:
+    """Remove the judge registered under ``name`` (nothing if none is)."""
+    _REGISTRY.pop(name, None)
+
+
 def judge_names() -> list[str]:
     return sorted(_REGISTRY)
 
