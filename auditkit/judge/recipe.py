@@ -16,6 +16,7 @@ from typing import Callable
 import pandas as pd
 
 from auditkit.judge.data import load_judge_data
+from auditkit.judge.labels import HumanLabel
 from auditkit.judge.linear import LinearTextModel
 from auditkit.judge.select import compare, selection_score
 from auditkit.judge.train import BlockSpec, Candidate, export, fit
@@ -86,3 +87,15 @@ def train_default(data_dir: str | Path, out_dir: str | Path, name: str = DEFAULT
     counts = {s: sum(r.source == s for r in rows) for s in sorted({r.source for r in rows})}
     meta = {"trained_on": "train splits of " + ", ".join(f"{s} ({n})" for s, n in counts.items())}
     return export(fitted, out_dir, meta)
+
+
+def held_out_labels(data_dir: str | Path, harmful_only: bool = False) -> list[HumanLabel]:
+    """The test splits as a labels file would give them: model = source (the closest thing
+    these sets have to a model), prompt_type = the source's category. The rows with a
+    three-way label; or, with ``harmful_only``, the rows with a harmful label (their ``label``
+    is then a placeholder, "comply" when harmful, and only the harmful figures mean anything).
+    """
+    rows = [r for r in load_judge_data(data_dir) if r.split == "test"]
+    keep = [r for r in rows if (r.harmful is not None if harmful_only else r.label is not None)]
+    return [HumanLabel(n, r.request, r.reply, r.label or "comply", r.source, r.prompt_type,
+                       None, r.harmful) for n, r in enumerate(keep)]
