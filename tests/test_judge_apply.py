@@ -208,6 +208,9 @@ def test_a_run_judge_replaces_or_adds_to_the_probes_judge(tmp_path, scripted):
         assert len(scripted.calls[-1]) == 5                       # both probes, one call
         with pytest.raises(AuditError, match="--judge: unknown judge 'nope'"):
             judge_results(frame, [probe], cache, choice=JudgeChoice("nope"))
+        pairs = _pair_probe(tmp_path)                 # no probe to judge: still checked
+        with pytest.raises(AuditError, match="--judge: unknown judge 'nope'"):
+            judge_results(frame.iloc[:0], [pairs], cache, choice=JudgeChoice("nope"))
         with pytest.raises(AuditError, match="--judge-arg: unknown argument 'x' of judge "
                                              "'heuristic'; this judge takes none"):
             judge_results(frame, [probe], cache, choice=JudgeChoice("heuristic", {"x": 1}))

@@ -101,6 +101,9 @@ def judge_results(results: pd.DataFrame, probes: Sequence[Probe], cache: Judgeme
     """``results`` with the rows of judged probes judged (see the module docstring); ``fresh``
     judges again what the cache holds (replacing it)."""
     choice = choice or JudgeChoice()
+    if choice.name is not None:
+        _checked(_Spec(choice.name, _json(choice.args), "command line", "--judge-arg"),
+                 "--judge")                     # even when no probe is judged
     judged = [p for p in probes if get_kind(p.kind).judged]
     frame, out = results.copy(), {}
     for spec, group in _by_spec(judged, choice):
@@ -121,14 +124,18 @@ def judge_spec(probe: Probe, choice: JudgeChoice) -> _Spec:
     """The judge of ``probe`` under ``choice`` (checked: a registered name, known args)."""
     if choice.name is not None:
         spec = _Spec(choice.name, _json(choice.args), "command line", "--judge-arg")
-    else:
-        args = {**dict(probe.scoring.get("judge_args") or {}), **choice.args}
-        spec = _Spec(str(probe.scoring.get("judge", "default")), _json(args),
-                     probe.path or probe.name, "scoring.judge_args")
+        return _checked(spec, "--judge")
+    args = {**dict(probe.scoring.get("judge_args") or {}), **choice.args}
+    spec = _Spec(str(probe.scoring.get("judge", "default")), _json(args),
+                 probe.path or probe.name, "scoring.judge_args")
+    return _checked(spec, "scoring.judge")
+
+
+def _checked(spec: _Spec, name_field: str) -> _Spec:
+    """``spec``, once its judge is known to be registered and to take its arguments."""
     if spec.name not in judge_names():
         raise AuditError(spec.where, f"unknown judge {spec.name!r}; expected one of: "
-                         f"{', '.join(judge_names())}", field="--judge"
-                         if choice.name is not None else "scoring.judge")
+                         f"{', '.join(judge_names())}", field=name_field)
     problems = check_judge_args(spec.name, spec.args)
     if problems:
         raise AuditError(spec.where, "; ".join(problems), field=spec.args_field)
