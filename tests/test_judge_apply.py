@@ -62,11 +62,14 @@ class Scripted:
 
     name = "scripted-test"
     calls: list[list[str]] = []
+    interrupt_at: int | None = None        # raise KeyboardInterrupt on this call (0-based)
 
     def __init__(self, version: str = "1", says_harm: bool = True) -> None:
         self.version, self.says_harm = version, says_harm
 
     def judge(self, requests: Sequence[str], replies: Sequence[str]) -> list[Judgement]:
+        if Scripted.interrupt_at == len(Scripted.calls):
+            raise KeyboardInterrupt
         Scripted.calls.append(list(replies))
         return [Judgement(R if "REFUSE" in r else P if "PARTIAL" in r else C, 0.75,
                           ("HARM" in r) if self.says_harm else None) for r in replies]
@@ -79,7 +82,7 @@ class Scripted:
 @pytest.fixture
 def scripted() -> Iterator[type[Scripted]]:
     register_judge("scripted-test")(Scripted)
-    Scripted.calls = []
+    Scripted.calls, Scripted.interrupt_at = [], None
     yield Scripted
     unregister_judge("scripted-test")
 
@@ -191,6 +194,20 @@ def test_batches_are_committed_as_judged(tmp_path, scripted):
     with JudgementCache(tmp_path / "c.sqlite") as again:             # another connection
         key = reply_key(None, "Harm me", "REFUSE")
         assert again.get_many("scripted-test", "1", [key]) == {key: Judgement(R, 0.75, False)}
+
+
+def test_an_interrupted_judging_resumes_with_what_it_lacks(tmp_path, scripted):
+    probe = _probe(tmp_path, "{judge: scripted-test}")
+    frame = _frame(REPLIES, probe)
+    scripted.interrupt_at = 1
+    with JudgementCache(tmp_path / "c.sqlite") as cache:
+        with pytest.raises(KeyboardInterrupt):
+            judge_results(frame, [probe], cache, batch=2)
+        assert cache.count() == 2                               # the first batch was kept
+        scripted.interrupt_at = None
+        resumed = judge_results(frame, [probe], cache, batch=2)
+    assert [len(c) for c in scripted.calls] == [2, 2, 1]
+    assert (resumed.probes["safety.t"].judged, resumed.probes["safety.t"].cached) == (3, 2)
 
 
 def test_a_run_judge_replaces_or_adds_to_the_probes_judge(tmp_path, scripted):
