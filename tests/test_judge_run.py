@@ -133,6 +133,8 @@ def _cli(command: str, family: Path, probes: Path, out: Path, *args: str):
 def test_run_with_judge_options(family, probes, tmp_path, opener):
     result = _cli("run", family, probes, tmp_path / "a", "--judge", "heuristic")
     assert result.exit_code == 0, result.output
+    assert ("Judged 36 replies (0 from the cache) with judge heuristic 1: safety.harmful, "
+            "safety.over_refusal.") in " ".join(result.output.split())
     result = _cli("run", family, probes, tmp_path / "b", "--judge", "regex", "--judge-arg",
                   "pattern=sorry", "--judge-arg", "flags=i")
     assert result.exit_code == 0, result.output

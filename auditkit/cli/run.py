@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # pandas and the engine load only when the command runs
     import pandas as pd
 
     from auditkit.score.plan import ModelGroup
+    from auditkit.store import ProbeEntry, RunManifest
 
 INTERRUPTED = 130
 
@@ -150,10 +152,24 @@ def run(
     console.print(f"Scored {stats.scored} outcomes, {stats.cached} from the cache, in "
                   f"{result.manifest.timings.total_s:.1f} s on {result.manifest.device} "
                   f"({result.manifest.dtype}).")
+    for line in judge_lines(result.manifest):
+        console.print(line, soft_wrap=True)
     console.print(failure_table(result.results))
     print_analysis(result.analysis, result.run_dir)
     console.print(f"Run directory: [bold]{result.run_dir}[/]")
     console.print(f"Reports: [bold]{result.reports.html}[/] and [bold]{result.reports.markdown}[/]")
+
+
+def judge_lines(manifest: RunManifest) -> list[str]:
+    """One line per judge of the run: which probes, how many replies judged and cached."""
+    by_judge: dict[tuple[str, str], list[ProbeEntry]] = {}
+    for probe in manifest.probes:
+        if probe.judge is not None:
+            by_judge.setdefault((probe.judge.name, probe.judge.version), []).append(probe)
+    return [f"Judged {sum(p.judge.judged for p in ps if p.judge)} replies "
+            f"({sum(p.judge.cached for p in ps if p.judge)} from the cache) with judge "
+            f"[bold]{escape(name)}[/] {escape(version)}: {', '.join(p.name for p in ps)}."
+            for (name, version), ps in by_judge.items()]
 
 
 def failure_table(results: pd.DataFrame) -> Table:
