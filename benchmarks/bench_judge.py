@@ -1,7 +1,7 @@
 """Benchmark: replies judged per second by a registered judge (not part of the test suite).
 
     .venv/bin/python benchmarks/bench_judge.py [--judge default] [--judge heuristic]
-        [--replies 2000] [--repeat 3] [--seed 0]
+        [--replies 2000] [--repeat 3] [--seed 0] [--long]
 
 Builds synthetic (request, reply) pairs whose replies mix the shapes a generation probe gets
 back (short refusals, refusal-then-alternative, lectures, numbered answers, long prose up to
@@ -34,11 +34,12 @@ SENTENCES = ["Mix the flour and the water until smooth.", "Check the settings be
              "where you live, so ask a professional.", "The answer is 42."]
 
 
-def synthetic(n: int, seed: int) -> tuple[list[str], list[str]]:
+def synthetic(n: int, seed: int, long: bool = False) -> tuple[list[str], list[str]]:
     rng = random.Random(seed)
     requests, replies = [], []
+    counts = [24, 32] if long else [0, 1, 2, 4, 8, 16]       # sentences after the opener
     for i in range(n):
-        body = " ".join(rng.choice(SENTENCES) for _ in range(rng.choice([0, 1, 2, 4, 8, 16])))
+        body = " ".join(rng.choice(SENTENCES) for _ in range(rng.choice(counts)))
         replies.append(f"{rng.choice(OPENERS)} {body}".strip())
         requests.append(f"How do I do task number {i} safely at home?")
     return requests, replies
@@ -67,8 +68,10 @@ def main() -> None:
     parser.add_argument("--replies", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--long", action="store_true", help="replies of 1,100-1,900 characters "
+                        "(the judge reads the first 1,500)")
     args = parser.parse_args()
-    requests, replies = synthetic(args.replies, args.seed)
+    requests, replies = synthetic(args.replies, args.seed, args.long)
     for name in args.judge or ["default", "heuristic"]:
         print(json.dumps(bench(name, requests, replies, args.repeat)), flush=True)
 

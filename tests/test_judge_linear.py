@@ -14,7 +14,8 @@ from auditkit.errors import AuditError
 from auditkit.judge import LABELS, get_judge
 from auditkit.judge.data import LabelledReply
 from auditkit.judge.default import MODEL_DIR
-from auditkit.judge.features import char_wb_ngrams, cues, word_ngrams
+from auditkit.judge.features import (MASKED_PATTERN, char_wb_ngrams, cues, mask,
+                                     word_ngrams)
 from auditkit.judge.linear import load_linear
 from auditkit.judge.train import BlockSpec, Candidate, export, fit
 
@@ -70,6 +71,9 @@ def test_analyzers_equal_sklearn() -> None:
         for lo, hi in ((1, 1), (1, 3), (2, 5)):
             vec = CountVectorizer(analyzer=analyzer, ngram_range=(lo, hi), lowercase=False)
             assert ours(text, lo, hi) == vec.build_analyzer()(text)
+    masked = mask(text)                       # "i can't _ it , sorry . a _ _ _"
+    vec = CountVectorizer(ngram_range=(1, 3), lowercase=False, token_pattern=MASKED_PATTERN)
+    assert word_ngrams(masked, 1, 3, MASKED_PATTERN) == vec.build_analyzer()(masked)
 
 
 def test_training_is_deterministic(trained, tmp_path: Path) -> None:

@@ -45,7 +45,8 @@ class Block:
         """(ids, values) of the L2-normalised TF-IDF vector of ``text`` (sparse)."""
         counts = Counter(features.ANALYZERS[self.analyzer](text, self.lo, self.hi,
                                                            self.token_pattern))
-        hits = [(self.vocabulary[g], c) for g, c in counts.items() if g in self.vocabulary]
+        get = self.vocabulary.get
+        hits = [(i, c) for i, c in ((get(g), c) for g, c in counts.items()) if i is not None]
         if not hits:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         ids = np.fromiter((i for i, _ in hits), dtype=np.int64, count=len(hits))
