@@ -5,15 +5,16 @@ import numpy as np
 import pytest
 from scipy.stats import hypergeom
 
-from auditkit.analyze.bootstrap import pair_counts
+from auditkit.analyze.bootstrap import bootstrap, pair_counts
 from auditkit.analyze.histogram import null_histograms, outcome_histogram, poisson_binomial_pmf
-from auditkit.analyze.homogenization import (effective_number, effective_number_statistic,
-                                             homogenization)
+from auditkit.analyze.homogenization import (effective_number, homogenization, log_h_interval,
+                                             participation_ratio, phi_squared)
 from auditkit.analyze.matrix import matrix_from_array
+from auditkit.analyze.stats import midp_interval
 
 
 def H(F, **kw):
-    return homogenization(matrix_from_array(F), n_bootstrap=kw.pop("n_bootstrap", 0), **kw)
+    return homogenization(matrix_from_array(F), **kw)
 
 
 def test_h_hand_cases():
@@ -37,7 +38,7 @@ def test_h_edge_cases():
     single = H([[1, 0, 1]])
     assert math.isnan(single.H) and "at least 2 models" in single.reason
     disjoint = H([[1, 0], [0, 1]])                    # nobody fails everything: H = 0
-    assert disjoint.H == 0.0 and math.isnan(disjoint.log10_H)
+    assert disjoint.H == 0.0 and math.isnan(disjoint.log10_H) and disjoint.n_all_fail == 0
     one_item = H([[1], [1]])
     assert one_item.H == pytest.approx(1.0)
 
@@ -56,16 +57,60 @@ def test_h_descendants_subset_and_interval():
     root = rng.random(3000) < 0.4
     kids = np.where(root, rng.random((3, 3000)) < 0.9, rng.random((3, 3000)) < 0.05)
     fm = matrix_from_array(np.vstack([root, kids]))
-    whole = homogenization(fm, n_bootstrap=200, seed=1)
-    desc = homogenization(fm, models=["m1", "m2", "m3"], n_bootstrap=200, seed=1)
+    whole = homogenization(fm)
+    desc = homogenization(fm, models=["m1", "m2", "m3"])
     assert desc.n_models == 3 and whole.n_models == 4
     assert whole.H_lo < whole.H < whole.H_hi and whole.H_lo > 1
     assert desc.H_lo > 1
 
 
+def test_h_interval_without_all_fail_items():
+    # no item fails everywhere: H = 0, but the interval is not [0, 0]. a_hi is the mid-p
+    # bound for 0 of 8 items, 1 - 0.05^(1/8); S = log(1/2) * 2 + ... and N Var(S) = K
+    F = np.array([[1, 1, 0, 0, 1, 0, 1, 0], [0, 0, 1, 1, 0, 1, 0, 1]])
+    h = H(F)
+    assert h.H == 0.0 and h.H_lo == 0.0
+    a_hi = 1 - 0.05 ** (1 / 8)
+    # p = 1/2, 1/2, both = 0: K = 8 * (4/16 + 0 + 0 + 4/16) - 4 = 0 -> H_hi = a_hi / (1/4)
+    assert h.H_hi == pytest.approx(4 * a_hi, rel=1e-12)
+
+
+def test_h_interval_identical_models_is_the_rate_interval():
+    # M identical rows with rate p: H = p^(1 - M), log H = (1 - M) log p; the correlation
+    # of log a and S is 1, so MOVER gives back the interval of log p scaled by M - 1
+    # (the numerator's mid-p interval and the denominator's delta-method margin combine
+    # as |d1 - e2|)
+    F = np.tile(np.arange(50) < 20, (3, 1))              # p = 0.4, a = 0.4
+    h = H(F)
+    assert h.H == pytest.approx(0.4 ** -2)
+    lo, hi = midp_interval(20, 50)
+    e2 = 1.959963984540054 * math.sqrt(9 * 0.6 / 0.4 / 50)    # z sqrt(M^2 (1-p)/p / N)
+    d1, u1 = math.log(0.4 / lo), math.log(hi / 0.4)
+    assert math.log(h.H_lo) == pytest.approx(math.log(6.25) - abs(d1 - e2), rel=1e-12)
+    assert math.log(h.H_hi) == pytest.approx(math.log(6.25) + abs(u1 - e2), rel=1e-12)
+
+
+def test_h_interval_log_scale_matches_delta_method_for_large_counts():
+    # with many all-fail items the mid-p interval is nearly Wald on the log scale, and the
+    # interval's half-width nearly z sqrt(Var log a + Var S - 2 Cov) (delta method)
+    rng = np.random.default_rng(5)
+    root = rng.random(200_000) < 0.5
+    F = np.vstack([root, np.where(root, rng.random(200_000) < 0.8, rng.random(200_000) < 0.1)])
+    c = pair_counts(F)
+    n_all = int((F[0] & F[1]).sum())
+    lo, hi = log_h_interval(c, [0, 1], n_all)
+    N, p = 200_000, F.mean(axis=1)
+    a = n_all / N
+    K = (N * c.both / np.outer(c.fail, c.fail)).sum() - 4
+    var = (1 - a) / (N * a) + K / N - 2 * ((1 - p) / p).sum() / N
+    assert (hi - lo) / 2 == pytest.approx(1.959963984540054 * math.sqrt(var), rel=0.01)
+
+
 def test_effective_number_hand():
     def eff(F):
-        return float(effective_number_statistic(pair_counts(np.asarray(F))))
+        c = pair_counts(np.asarray(F))
+        return float(bootstrap(F, {"e": participation_ratio}, pair_sums={"phi2": phi_squared},
+                               n_bootstrap=0, observed=c)["e"].observed)
     # identical models: R = [[1, 1], [1, 1]], eigenvalues 2, 0 -> 2^2 / 4 = 1
     assert eff([[1, 0, 1, 0], [1, 0, 1, 0]]) == pytest.approx(1.0)
     # phi = (4*1 - 2*2) / sqrt(2*2*2*2) = 0 -> R = I -> 2
@@ -76,6 +121,16 @@ def test_effective_number_hand():
     fm = matrix_from_array([[1, 1, 0, 0, 0], [0, 0, 0, 0, 0]])
     e = effective_number(fm, n_bootstrap=0)
     assert e.value == pytest.approx(1.0) and e.n_models_used == 1 and e.n_models == 2
+
+
+def test_effective_number_equals_eigenvalues():
+    rng = np.random.default_rng(8)
+    F = rng.random((12, 500)) < rng.uniform(0.1, 0.6, (12, 1))
+    F[3] = F[2] ^ (rng.random(500) < 0.1)
+    lam = np.linalg.eigvalsh(np.corrcoef(F.astype(float)))
+    e = effective_number(matrix_from_array(F), n_bootstrap=100, seed=0)
+    assert e.value == pytest.approx(lam.sum() ** 2 / (lam**2).sum(), rel=1e-12)
+    assert e.lo < e.value and e.hi > e.lo
 
 
 def test_poisson_binomial_hand():

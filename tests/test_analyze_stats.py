@@ -3,10 +3,11 @@ import math
 
 import numpy as np
 import pytest
-from scipy.stats import binomtest
+from scipy.stats import binom, binomtest
 
 from auditkit.analyze.stats import (fisher_interval, holm, katz_relative_risk, mcnemar_exact,
-                                    percentile_interval, permutation_pvalue, wilson_interval)
+                                    midp_interval, percentile_interval, permutation_pvalue,
+                                    wilson_interval)
 
 Z2 = 1.959963984540054 ** 2   # 3.841459
 
@@ -69,17 +70,48 @@ def test_katz_hand():
     assert lo == pytest.approx(0.832456, rel=1e-5) and hi == pytest.approx(4.805061, rel=1e-5)
 
 
-def test_katz_zero_cell_correction():
-    # a = 0 of 10, c = 5 of 10 -> a = 0.5 of 11, c = 5.5 of 11: RR = 0.5 / 5.5 = 0.090909,
-    # se = sqrt(2 - 1/11 + 1/5.5 - 1/11) = sqrt(2) = 1.414214; CI = RR exp(-+2.771808)
+def test_katz_corrects_only_undefined_cells():
+    # (38, 0, 82, 0): inherited 38/38 = 1, introduced 82/82 = 1 -> RR exactly 1 (the old
+    # correction of every cell gave (38.5/39) / (82.5/83) = 0.993); the interval uses the
+    # corrected table, se = sqrt(1/38.5 - 1/39 + 1/82.5 - 1/83) = 0.020150,
+    # centre 0.993162: 0.993162 exp(-+0.039493) = [0.954704, 1.033170]
+    rr, lo, hi = katz_relative_risk(38, 38, 82, 82)
+    assert rr == 1.0
+    assert lo == pytest.approx(0.954704, rel=1e-5) and hi == pytest.approx(1.033170, rel=1e-5)
+    # a = 0 of 10, c = 5 of 10: RR = 0 exactly, lo = 0; hi from a = 0.5 of 11, c = 5.5 of 11:
+    # 1/11 exp(1.959964 sqrt(2 - 1/11 + 1/5.5 - 1/11)) = 1/11 exp(2.771808) = 1.453410
     rr, lo, hi = katz_relative_risk(0, 10, 5, 10)
-    assert rr == pytest.approx(1 / 11)
-    assert lo == pytest.approx(1 / 11 * math.exp(-2.771808), rel=1e-5)
-    assert hi == pytest.approx(1 / 11 * math.exp(2.771808), rel=1e-5)
-    rr, lo, hi = katz_relative_risk(5, 10, 0, 10)   # introduced = 0: finite, never inf
-    assert np.isfinite([rr, lo, hi]).all()
-    rr, _, _ = katz_relative_risk(0, 0, 3, 10)      # no parent failures: undefined
-    assert math.isnan(rr)
+    assert rr == 0.0 and lo == 0.0 and hi == pytest.approx(1 / 11 * math.exp(2.771808), rel=1e-5)
+
+
+def test_katz_undefined_ratio_is_nan_not_a_growing_number():
+    # introduced = 0 (an identical parent and child): RR = inherited / 0 is unbounded;
+    # the estimate is NaN whatever the item count, the lower bound finite, the upper NaN
+    for n00 in (10, 1000, 100000):
+        rr, lo, hi = katz_relative_risk(5, 5, 0, n00)
+        assert math.isnan(rr) and math.isnan(hi) and 1 < lo < np.inf
+    # 5 of 10 against 0 of 10: corrected 5.5/11 over 0.5/11 = 11,
+    # se = sqrt(1/5.5 - 1/11 + 2 - 1/11) = 1.414214 -> lo = 11 exp(-2.771808) = 0.688037
+    _, lo, _ = katz_relative_risk(5, 10, 0, 10)
+    assert lo == pytest.approx(0.688037, rel=1e-5)
+    assert all(math.isnan(x) for x in katz_relative_risk(0, 10, 0, 10))     # 0 / 0
+    assert all(math.isnan(x) for x in katz_relative_risk(0, 0, 3, 10))      # no parent failure
+
+
+def test_midp_interval_hand():
+    # k = 0 of 10: hi solves (1 - p)^10 / 2 = 0.025 -> p = 1 - 0.05^(1/10) = 0.258866
+    lo, hi = midp_interval(0, 10)
+    assert lo == 0.0 and hi == pytest.approx(1 - 0.05 ** 0.1, rel=1e-9)
+    # k = n: the mirror image
+    lo, hi = midp_interval(10, 10)
+    assert hi == 1.0 and lo == pytest.approx(0.05 ** 0.1, rel=1e-9)
+    # k = 1 of 1: lo solves p / 2 = 0.025
+    assert midp_interval(1, 1)[0] == pytest.approx(0.05, rel=1e-9)
+    # the defining equations hold at both bounds
+    lo, hi = midp_interval(3, 40)
+    assert binom.sf(3, 40, lo) + binom.pmf(3, 40, lo) / 2 == pytest.approx(0.025, abs=1e-12)
+    assert binom.cdf(2, 40, hi) + binom.pmf(3, 40, hi) / 2 == pytest.approx(0.025, abs=1e-12)
+    assert all(math.isnan(x) for x in midp_interval(0, 0))
 
 
 def test_fisher_interval_hand():

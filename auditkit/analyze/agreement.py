@@ -6,56 +6,70 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from auditkit.analyze.bootstrap import PairCounts, bootstrap, pair_counts
+from auditkit.analyze.bootstrap import (Bootstrapped, PairCounts, bootstrap, pair_counts,
+                                        pair_index, single_threaded_blas)
 from auditkit.analyze.matrix import FailureMatrix
-from auditkit.analyze.stats import percentile_interval, wilson_interval
+from auditkit.analyze.rates import shared_chance
+from auditkit.analyze.stats import wilson_interval
+
+__all__ = ["pair_index", "kappa_counts", "error_consistency", "agreement_table",
+           "same_wrong_answer", "pairwise_agreement"]
 
 
-def pair_index(n_models: int) -> tuple[np.ndarray, np.ndarray]:
-    """The unordered pairs (a, b), a < b, in row-major order: two (P,) index arrays."""
-    return np.triu_indices(n_models, k=1)
+def kappa_counts(n: np.ndarray, na: np.ndarray, nb: np.ndarray, nab: np.ndarray) -> np.ndarray:
+    """Error consistency kappa (Geirhos et al. 2020) from counts, elementwise.
+
+    c_obs = (n11 + n00) / N, c_exp = p_a p_b + (1 - p_a)(1 - p_b), kappa = (c_obs - c_exp) /
+    (1 - c_exp), which for a 2x2 table is
+        kappa = 2 (n11 n00 - n10 n01) / (n_a (N - n_b) + n_b (N - n_a)),
+    with n11 = n_ab, n10 = n_a - n_ab, n01 = n_b - n_ab, n00 = N - n_a - n_b + n_ab. The
+    denominator is N^2 (1 - c_exp), 0 only when both models never fail or both always fail;
+    then c_obs = 1 and kappa = 1, as in the paper's reference code (bethgelab/model-vs-human,
+    modelvshuman/plotting/analyses.py, ErrorConsistency.error_consistency: "if
+    observed_consistency == 1.0: return 1.0"). Cells rather than n N_ab - n_a n_b: no
+    cancellation, so identical models give exactly 1 in float32 too. Keeps the input dtype.
+    """
+    n10, n01 = na - nab, nb - nab
+    n00 = (n - na) - nb + nab
+    num = nab * n00
+    num -= n10 * n01
+    num *= 2
+    den = na * (n - nb)
+    den += nb * (n - na)
+    out = np.ones(np.broadcast_shapes(num.shape, den.shape), dtype=num.dtype)
+    return np.divide(num, den, out=out, where=den > 0)
 
 
 def error_consistency(counts: PairCounts) -> np.ndarray:
-    """Error consistency kappa for every pair a < b (Geirhos et al. 2020), shape (..., P).
-
-    c_obs = mean_i 1[F_a,i = F_b,i] = (N - n_a - n_b + 2 n_ab) / N,
-    c_exp = p_a p_b + (1 - p_a)(1 - p_b),  kappa = (c_obs - c_exp) / (1 - c_exp).
-    1 - c_exp is written p_a (1 - p_b) + p_b (1 - p_a) so that it is exactly 0 only when both
-    models never fail or both always fail; kappa is NaN there (undefined).
-    """
-    iu, ju = pair_index(counts.fail.shape[-1])
-    n = counts.n                                          # (..., 1)
-    pa, pb = counts.fail[..., iu] / n, counts.fail[..., ju] / n
-    c_obs = (n - counts.fail[..., iu] - counts.fail[..., ju] + 2 * counts.both[..., iu, ju]) / n
-    denom = pa * (1 - pb) + pb * (1 - pa)                 # = 1 - c_exp
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kappa = (c_obs - 1 + denom) / denom
-    return np.where(denom > 0, kappa, np.nan)
+    """Error consistency kappa (see :func:`kappa_counts`) for every pair a < b, shape (P,)."""
+    iu, ju = pair_index(len(counts.fail))
+    return kappa_counts(np.asarray(counts.n_items, float), counts.fail[iu], counts.fail[ju],
+                        counts.both[iu, ju])
 
 
 def agreement_table(fm: FailureMatrix, counts: PairCounts,
-                    kappa_samples: np.ndarray | None = None) -> pd.DataFrame:
-    """One row per pair a < b from the observed counts (and kappa's bootstrap replicates).
+                    kappa: Bootstrapped | None = None) -> pd.DataFrame:
+    """One row per pair a < b from the observed counts (and kappa's bootstrap interval).
 
-    shared = n_ab / N; p_b_given_a = n_ab / n_a (Wilson intervals for both);
-    kappa_lo/hi: percentile bootstrap interval over items (NaN without samples).
+    shared = n_ab / N; p_b_given_a = n_ab / n_a (Wilson intervals for both); shared_chance:
+    the shared rate of two independent no-preference models (rates.shared_chance);
+    kappa_lo/hi: percentile bootstrap interval over items (NaN without a bootstrap).
     """
     iu, ju = pair_index(fm.n_models)
     n, nab = float(counts.n_items), counts.both[iu, ju]
     na, nb = counts.fail[iu], counts.fail[ju]
-    kappa = error_consistency(counts)
-    lo, hi = (percentile_interval(kappa_samples) if kappa_samples is not None
-              else (np.full(len(iu), np.nan),) * 2)
+    nan = np.full(len(iu), np.nan)
+    lo, hi = (kappa.lo, kappa.hi) if kappa is not None else (nan, nan)
+    models = np.asarray(fm.models, object)
     with np.errstate(divide="ignore", invalid="ignore"):
         table = {
-            "model_a": np.asarray(fm.models, object)[iu],
-            "model_b": np.asarray(fm.models, object)[ju],
+            "model_a": models[iu], "model_b": models[ju],
             "n_items": int(n), "rate_a": na / n, "rate_b": nb / n,
-            "kappa": kappa, "kappa_lo": lo, "kappa_hi": hi,
-            "n_both": nab.astype(int), "shared": nab / n,
+            "kappa": error_consistency(counts), "kappa_lo": lo, "kappa_hi": hi,
+            "n_both": nab.astype(np.int64), "shared": nab / n,
         }
         _with_interval(table, "shared", nab, n)
+        table["shared_chance"] = shared_chance(fm)
         table["p_b_given_a"] = nab / na
         _with_interval(table, "p_b_given_a", nab, na)
         table["p_a_given_b"] = nab / nb
@@ -71,33 +85,50 @@ def _with_interval(table: dict, name: str, k: np.ndarray, n: np.ndarray | float)
 def same_wrong_answer(fm: FailureMatrix) -> dict[str, np.ndarray]:
     """Same-wrong-answer rate on the choice items both models get wrong (Kim et al. 2025).
 
-    n_both_wrong = #{i choice: F_a,i F_b,i}; same_wrong = #{both wrong, chosen_a = chosen_b}
-    / n_both_wrong (Wilson interval); chance = mean over those items of 1 / (k_i - 1), the
-    rate if each model picked uniformly among the k_i - 1 wrong options; ratio = rate / chance.
-    All NaN on pairs with no such item (and for matrices without choice items).
+    n_both_wrong_choice = #{i choice: F_a,i F_b,i}; same_wrong = #{both wrong, chosen_a =
+    chosen_b} / n_both_wrong_choice (Wilson interval); ratio = same_wrong / chance.
+    Two chance levels, both the rate if each model picked uniformly among an item's k_i - 1
+    wrong options:
+    - same_wrong_chance = mean over the items both got wrong of 1 / (k_i - 1): the chance
+      level of the rate actually measured (it conditions on which items both got wrong);
+    - same_wrong_chance_kim = sum_k s_k / (k - 1), s_k the share of the scope's choice items
+      with k options: Kim et al.'s random baseline, averaged over all items (one value per
+      scope). The two differ when option counts vary and the models err more on items with
+      few or many options; same_wrong_chance is the one the ratio uses.
+    Counts are exact integers (float32 sums below 2^24) and the rates float64. All NaN on
+    pairs with no such item (and for matrices without choice items).
     """
     choice = (fm.item_kind == "choice") & (fm.n_options >= 2)          # (N,)
-    F = (fm.F & choice)[:, choice].astype(np.float32)                   # (M, n) choice items
-    chosen, k = fm.chosen[:, choice], fm.n_options[choice]
-    same = np.zeros((fm.n_models, fm.n_models))
-    for option in range(int(k.max(initial=0))):
-        E = F * (chosen == option)                                      # (M, n)
-        same += E @ E.T                                                 # exact: integer counts
+    F, chosen, k = fm.F[:, choice], fm.chosen[:, choice], fm.n_options[choice]
     iu, ju = pair_index(fm.n_models)
-    both = (F @ F.T)[iu, ju].astype(float)
-    inv = 1.0 / np.maximum(k - 1, 1)                                    # (n,)
+    same, both, chance_sum = np.zeros(len(iu)), np.zeros(len(iu)), np.zeros(len(iu))
+    with single_threaded_blas():
+        for option in range(int(k.max(initial=0))):
+            same += _co_counts(F & (chosen == option), iu, ju)
+        for kv in np.unique(k):
+            n_k = _co_counts(F & (k == kv), iu, ju)                    # both wrong, k options
+            both += n_k
+            chance_sum += n_k / (kv - 1)
+    kim = float(np.mean(1.0 / (k - 1))) if len(k) else np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
-        rate = same[iu, ju] / both
-        chance = ((F * inv.astype(np.float32)) @ F.T)[iu, ju] / both
-    lo, hi = wilson_interval(same[iu, ju], both)
-    return {"n_both_wrong_choice": both.astype(int), "same_wrong": rate, "same_wrong_lo": lo,
-            "same_wrong_hi": hi, "same_wrong_chance": chance, "same_wrong_ratio": rate / chance}
+        rate, chance = same / both, chance_sum / both
+        lo, hi = wilson_interval(same, both)
+        return {"n_both_wrong_choice": both.astype(np.int64), "same_wrong": rate,
+                "same_wrong_lo": lo, "same_wrong_hi": hi, "same_wrong_chance": chance,
+                "same_wrong_chance_kim": np.where(both > 0, kim, np.nan),
+                "same_wrong_ratio": rate / chance}
+
+
+def _co_counts(E: np.ndarray, iu: np.ndarray, ju: np.ndarray) -> np.ndarray:
+    """(P,) #{i: E_a,i E_b,i} for the pairs (iu, ju) of a (M, n) 0/1 matrix, exact."""
+    Ef = E.astype(np.float32 if E.shape[1] < 2**24 else np.float64)
+    return (Ef @ Ef.T)[iu, ju].astype(np.float64)
 
 
 def pairwise_agreement(fm: FailureMatrix, *, n_bootstrap: int = 1000,
                        seed: int | np.random.Generator = 0) -> pd.DataFrame:
     """The agreement table of ``fm`` with kappa's bootstrap interval (resampling items)."""
-    if n_bootstrap <= 0:
-        return agreement_table(fm, pair_counts(fm.F))
-    boot = bootstrap(fm.F, {"kappa": error_consistency}, n_bootstrap=n_bootstrap, seed=seed)
-    return agreement_table(fm, pair_counts(fm.F), boot["kappa"].samples)
+    counts = pair_counts(fm.F)
+    boot = bootstrap(fm.F, pair_intervals={"kappa": kappa_counts}, n_bootstrap=n_bootstrap,
+                     seed=seed, observed=counts)
+    return agreement_table(fm, counts, boot["kappa"])

@@ -8,16 +8,16 @@ from typing import Sequence
 
 import numpy as np
 
-from auditkit.analyze.bootstrap import PairCounts, Statistic, bootstrap, pair_counts
+from auditkit.analyze.bootstrap import Bootstrapped, Margins, PairCounts, bootstrap, pair_counts
 from auditkit.analyze.matrix import FailureMatrix
-from auditkit.analyze.stats import percentile_interval
+from auditkit.analyze.stats import Z95, midp_interval
 
-LOG_FLOOR = -1000.0   # log H when no item fails everywhere: exp(-1000) == 0.0, and finite
+LN10 = float(np.log(10.0))
 
 
 @dataclass(frozen=True)
 class Homogenization:
-    """H with its bootstrap interval; H is NaN (never inf) with ``reason`` when undefined."""
+    """H with its 95% interval; H is NaN (never inf) with ``reason`` when undefined."""
 
     n_models: int
     H: float
@@ -27,25 +27,7 @@ class Homogenization:
     all_fail_rate: float        # mean_i prod_m F[m, i]
     log10_expected: float       # log10 prod_m p_m, the all-fail rate of independent models
     reason: str = ""            # why H is undefined, else ""
-
-
-def log_homogenization(rows: Sequence[int], extra_col: int) -> Statistic:
-    """The statistic log H over ``rows``, whose all-fail indicator is extra row ``extra_col``.
-
-    H = mean_i prod_m F[m, i] / prod_m p_m (Bommasani et al. 2022, individual level), so
-    log H = log(n_all / N) - sum_m log(n_m / N). NaN when some n_m = 0; LOG_FLOOR when
-    n_all = 0 (H = 0).
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-
-    def stat(c: PairCounts) -> np.ndarray:
-        fail = c.fail[..., rows]                                   # (..., M')
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_p = np.log(fail / c.n).sum(axis=-1)
-            log_all = np.log(c.extra[..., extra_col] / c.n_items)
-            out = np.where(c.extra[..., extra_col] > 0, log_all - log_p, LOG_FLOOR)
-        return np.where((fail > 0).all(axis=-1), out, np.nan)
-    return stat
+    n_all_fail: int = 0         # items every model fails
 
 
 def all_fail_indicator(F: np.ndarray, rows: Sequence[int]) -> np.ndarray:
@@ -53,38 +35,80 @@ def all_fail_indicator(F: np.ndarray, rows: Sequence[int]) -> np.ndarray:
     return np.asarray(F)[np.asarray(rows, dtype=np.int64)].all(axis=0)
 
 
-def homogenization_result(fm: FailureMatrix, rows: Sequence[int], observed: np.ndarray,
-                          samples: np.ndarray | None) -> Homogenization:
-    """Assemble H from log H on the observed data and its bootstrap replicates (any may be NaN)."""
+def homogenization_from_counts(models: Sequence[str], rows: Sequence[int], counts: PairCounts,
+                               n_all: int, *, z: float = Z95) -> Homogenization:
+    """H of the models ``rows`` from the observed counts and their all-fail count ``n_all``.
+
+    H = a / prod_m p_m, a = n_all / N (Bommasani et al. 2022, individual level: observed
+    systemic failure over the rate independent models with the same failure rates give).
+    The interval (see :func:`log_h_interval`) is computed, not bootstrapped: a bootstrap of
+    a handful of all-fail items is discrete, and [0, 0] whenever no item fails everywhere.
+    """
     rows = list(rows)
-    p = fm.F[rows].mean(axis=1) if fm.n_items else np.zeros(len(rows))
-    all_rate = float(all_fail_indicator(fm.F, rows).mean()) if fm.n_items else float("nan")
-    with np.errstate(divide="ignore"):
-        log10_exp = float(np.log10(p).sum()) if len(rows) else float("nan")
-    reason = _undefined_reason(fm, rows, p)
+    n = float(counts.n_items)
+    fail = counts.fail[rows]
     nan = float("nan")
+    a = n_all / n if n else nan
+    with np.errstate(divide="ignore"):
+        log_p = np.log(fail / n) if n else np.full(len(rows), nan)
+    S = float(log_p.sum()) if rows else nan
+    reason = _undefined_reason(models, rows, fail, n)
     if reason:
-        return Homogenization(len(rows), nan, nan, nan, nan, all_rate, log10_exp, reason)
-    log_h = float(observed)
+        return Homogenization(len(rows), nan, nan, nan, nan, a, S / LN10, reason, n_all)
+    lo, hi = log_h_interval(counts, rows, n_all, z=z)
+    log_h = np.log(a) - S if n_all else -np.inf
     with np.errstate(over="ignore"):
-        H = float(np.exp(log_h))
-        # percentiles of H itself, so that replicates with H = 0 interpolate sensibly
-        lin = np.exp(np.asarray(samples, dtype=float)) if samples is not None else np.empty(0)
-    H_lo, H_hi = (float(x) for x in percentile_interval(lin))
+        H, H_lo, H_hi = (float(np.exp(x)) for x in (log_h, lo, hi))
     if not np.isfinite(H):
-        return Homogenization(len(rows), nan, nan, nan, log_h / np.log(10), all_rate, log10_exp,
-                              "H exceeds the float range; see log10_H")
-    log10_h = log_h / np.log(10) if all_rate > 0 else nan   # H = 0: no log
-    return Homogenization(len(rows), H, H_lo, H_hi if np.isfinite(H_hi) else nan, log10_h,
-                          all_rate, log10_exp)
+        return Homogenization(len(rows), nan, nan, nan, log_h / LN10, a, S / LN10,
+                              "H exceeds the float range; see log10_H", n_all)
+    return Homogenization(len(rows), H, H_lo, H_hi if np.isfinite(H_hi) else nan,
+                          log_h / LN10 if n_all else nan, a, S / LN10, "", n_all)
 
 
-def _undefined_reason(fm: FailureMatrix, rows: list[int], p: np.ndarray) -> str:
+def log_h_interval(counts: PairCounts, rows: Sequence[int], n_all: int, *,
+                   z: float = Z95) -> tuple[float, float]:
+    """95% interval for log H = log a - S, S = sum_m log p_m (MOVER: Zou & Donner 2008).
+
+    The numerator is a count: its interval is the mid-p exact binomial interval [a_lo, a_hi]
+    of n_all of N (good coverage from 0 all-fail items on). S is a smooth sum of well
+    estimated logs, normal by the delta method with
+        N Var(S) = K = sum_{m,m'} p_mm' / (p_m p_m') - M^2   (p_mm' = n_mm' / N, p_mm = p_m),
+    and N Cov(log a, S) = sum_m (1 - p_m) / p_m (an all-fail item is failed by each model).
+    MOVER combines the two with their correlation r (Zou 2008):
+        lo = (log a - S) - sqrt(d1^2 + e2^2 - 2 r d1 e2),  d1 = log a - log a_lo,
+        hi = (log a - S) + sqrt(u1^2 + e2^2 - 2 r u1 e2),  u1 = log a_hi - log a,
+    e2 = z sqrt(Var S). With no all-fail item (a = 0) the interval is [log 0, log a_hi - S +
+    e2]: H_lo = 0, and the upper bound takes both ends at their 95% limits (conservative).
+    Measured coverage: benchmarks/README.md and tests/test_analyze_coverage.py.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    n = float(counts.n_items)
+    fail = counts.fail[rows]
+    p = fail / n
+    K = float((n * counts.both[np.ix_(rows, rows)] / np.outer(fail, fail)).sum()) - len(rows) ** 2
+    e2 = z * np.sqrt(max(K, 0.0) / n)
+    S = float(np.log(p).sum())
+    a_lo, a_hi = (float(x) for x in midp_interval(n_all, n))
+    if n_all == 0:
+        return -np.inf, np.log(a_hi) - S + e2
+    a = n_all / n
+    d1, u1 = np.log(a) - np.log(a_lo), np.log(a_hi) - np.log(a)
+    var_log_a, cov = (1 - a) / (n * a), float(((1 - p) / p).sum()) / n
+    r = cov / np.sqrt(var_log_a * K / n) if var_log_a > 0 and K > 0 else 0.0
+    r = float(np.clip(r, -1.0, 1.0))
+    log_h = np.log(a) - S
+    lo = log_h - np.sqrt(max(d1 * d1 + e2 * e2 - 2 * r * d1 * e2, 0.0))
+    hi = log_h + np.sqrt(max(u1 * u1 + e2 * e2 - 2 * r * u1 * e2, 0.0))
+    return float(lo), float(hi)
+
+
+def _undefined_reason(models: Sequence[str], rows: list[int], fail: np.ndarray, n: float) -> str:
     if len(rows) < 2:
         return f"needs at least 2 models, got {len(rows)}"
-    if fm.n_items == 0:
+    if n == 0:
         return "no items"
-    never = [fm.models[r] for r, pm in zip(rows, p) if pm == 0]
+    never = [models[r] for r, f in zip(rows, fail) if f == 0]
     if never:
         return "undefined: " + ", ".join(never[:3]) + (" ..." if len(never) > 3 else "") + \
             " never fail" + ("s" if len(never) == 1 else "")
@@ -92,16 +116,12 @@ def _undefined_reason(fm: FailureMatrix, rows: list[int], p: np.ndarray) -> str:
 
 
 def homogenization(fm: FailureMatrix, *, models: Sequence[str] | None = None,
-                   n_bootstrap: int = 1000, seed: int | np.random.Generator = 0,
-                   ) -> Homogenization:
-    """H for ``models`` (default: all) with a percentile bootstrap interval over items."""
+                   counts: PairCounts | None = None) -> Homogenization:
+    """H for ``models`` (default: all) with its 95% interval (no resampling)."""
     rows = [fm.index(m) for m in (models if models is not None else fm.models)]
-    extra = all_fail_indicator(fm.F, rows)[None, :]
-    stat = {"log_h": log_homogenization(rows, 0)}
-    if n_bootstrap > 0 and fm.n_items:
-        boot = bootstrap(fm.F, stat, n_bootstrap=n_bootstrap, seed=seed, extra=extra)["log_h"]
-        return homogenization_result(fm, rows, boot.observed, boot.samples)
-    return homogenization_result(fm, rows, stat["log_h"](pair_counts(fm.F, extra)), None)
+    counts = counts if counts is not None else pair_counts(fm.F)
+    n_all = int(all_fail_indicator(fm.F, rows).sum()) if rows else 0
+    return homogenization_from_counts(fm.models, rows, counts, n_all)
 
 
 # ---------------------------------------------------------------- effective number of models
@@ -117,39 +137,46 @@ class EffectiveNumber:
     n_models: int
 
 
-def effective_number_statistic(c: PairCounts) -> np.ndarray:
+def phi_squared(n: np.ndarray, na: np.ndarray, nb: np.ndarray, nab: np.ndarray) -> np.ndarray:
+    """phi_ab^2 from counts, elementwise; 0 where a model never or always fails.
+
+    phi_ab = (n11 n00 - n10 n01) / sqrt(n_a (N - n_a) n_b (N - n_b)) (the Pearson
+    correlation of two 0/1 rows); n11 n00 - n10 n01 = N n_ab - n_a n_b, written with cells
+    to avoid cancellation.
+    """
+    n00 = (n - na) - nb + nab
+    num = nab * n00
+    num -= (na - nab) * (nb - nab)
+    num *= num
+    den = na * (n - na) * (nb * (n - nb))
+    out = np.zeros(np.broadcast_shapes(num.shape, den.shape), dtype=num.dtype)
+    return np.divide(num, den, out=out, where=den > 0)
+
+
+def participation_ratio(m: Margins) -> np.ndarray:
     """Participation ratio (sum lambda)^2 / sum lambda^2 of the phi-correlation matrix R.
 
-    phi_ab = (N n_ab - n_a n_b) / sqrt(n_a (N - n_a) n_b (N - n_b)). As tr R = M' and
-    sum lambda^2 = tr R^2 = sum_ab phi_ab^2, PR = M'^2 / sum_ab phi_ab^2, in [1, M'], where M'
-    counts the models that neither never nor always fail. Sampling noise inflates off-diagonal
-    phi^2 by about 1/N, so for independent models PR is about M / (1 + (M - 1) / N).
+    As tr R = M' and sum lambda^2 = tr R^2 = sum_ab phi_ab^2 = M' + 2 sum_{a<b} phi_ab^2,
+    PR = M'^2 / (M' + 2 sum_{a<b} phi_ab^2), in [1, M'], where M' counts the models that
+    neither never nor always fail (``m.pair_sums["phi2"]`` holds the sum over a < b).
+    Sampling noise inflates off-diagonal phi^2 by about 1/N, so for independent models PR
+    is about M / (1 + (M - 1) / N).
     """
-    n, fail = c.n, c.fail                                      # (..., 1), (..., M)
-    var = fail * (n - fail)                                    # (..., M)
-    valid = var > 0
+    used = ((m.fail > 0) & (m.fail < m.n)).sum(axis=-1).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        phi = (n[..., None] * c.both - fail[..., :, None] * fail[..., None, :]) / np.sqrt(
-            var[..., :, None] * var[..., None, :])
-    mask = valid[..., :, None] & valid[..., None, :]
-    ss = np.where(mask, phi * phi, 0.0).sum(axis=(-2, -1))
-    m_used = valid.sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(m_used > 0, m_used.astype(float) ** 2 / ss, np.nan)
+        return np.where(used > 0, used**2 / (used + 2 * m.pair_sums["phi2"]), np.nan)
 
 
 def effective_number(fm: FailureMatrix, *, n_bootstrap: int = 1000,
                      seed: int | np.random.Generator = 0) -> EffectiveNumber:
     """The effective number of independent models in ``fm`` with a bootstrap interval."""
-    stat = {"eff": effective_number_statistic}
-    boot = bootstrap(fm.F, stat, n_bootstrap=max(n_bootstrap, 0), seed=seed)["eff"]
-    return effective_number_result(fm, boot.observed, boot.samples)
+    boot = bootstrap(fm.F, {"eff": participation_ratio}, pair_sums={"phi2": phi_squared},
+                     n_bootstrap=max(n_bootstrap, 0), seed=seed)
+    return effective_number_result(fm, boot["eff"])
 
 
-def effective_number_result(fm: FailureMatrix, observed: np.ndarray,
-                            samples: np.ndarray | None) -> EffectiveNumber:
-    lo, hi = (percentile_interval(samples) if samples is not None and len(samples)
-              else (np.nan, np.nan))
+def effective_number_result(fm: FailureMatrix, boot: Bootstrapped) -> EffectiveNumber:
     n_fail = fm.F.sum(axis=1)
     used = int(((n_fail > 0) & (n_fail < fm.n_items)).sum())
-    return EffectiveNumber(float(observed), float(lo), float(hi), used, fm.n_models)
+    return EffectiveNumber(float(boot.observed), float(boot.lo), float(boot.hi), used,
+                           fm.n_models)

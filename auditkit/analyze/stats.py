@@ -7,6 +7,8 @@ bootstrap and permutation samples. Everything is pure and works element-wise on 
 from __future__ import annotations
 
 import numpy as np
+from scipy import optimize as _spo
+from scipy import special as _spc
 from scipy import stats as _sps
 
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
@@ -66,23 +68,68 @@ def holm(pvalues: np.ndarray) -> np.ndarray:
 
 def katz_relative_risk(a: np.ndarray, n1: np.ndarray, c: np.ndarray, n0: np.ndarray, *,
                        z: float = Z95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Relative risk (a / n1) / (c / n0) with the Katz log interval (Katz et al. 1978).
+    """Relative risk RR = (a / n1) / (c / n0) with the Katz log interval (Katz et al. 1978).
 
     se(log RR) = sqrt(1/a - 1/n1 + 1/c - 1/n0); CI = exp(log RR +- z se).
-    When one of the four cells (a, n1 - a, c, n0 - c) is 0, 0.5 is added to every cell
-    (a + 0.5, n1 + 1, c + 0.5, n0 + 1) for both the estimate and the interval, so the result
-    is finite. NaN where n1 = 0 or n0 = 0. Returns (rr, lo, hi).
+    The estimate is never corrected: (38, 0, 82, 0), i.e. a = n1 = 38, c = n0 = 82, gives
+    exactly 1. It is NaN (undefined, never inf) where c = 0: infinite when a > 0, 0/0 when
+    a = 0; a corrected finite value there would grow with n0 (an identical parent and child).
+    The interval uses the Haldane-Anscombe table (0.5 added to each of a, n1 - a, c, n0 - c;
+    Haldane 1956) whenever one of them is 0, where the Katz se is infinite or 0:
+    - c = 0 < a: lo from the corrected table, hi NaN (unbounded above);
+    - a = 0 < c: RR = 0 exactly, lo = 0, hi from the corrected table.
+    NaN where n1 = 0 or n0 = 0. Returns (rr, lo, hi).
     """
     a, n1, c, n0 = (np.asarray(x, dtype=float) for x in (a, n1, c, n0))
-    undefined = (n1 == 0) | (n0 == 0)
+    defined = (n1 > 0) & (n0 > 0)
     zero = (a == 0) | (a == n1) | (c == 0) | (c == n0)
-    a, c = np.where(zero, a + 0.5, a), np.where(zero, c + 0.5, c)
-    n1, n0 = np.where(zero, n1 + 1, n1), np.where(zero, n0 + 1, n0)
+    ac, cc = np.where(zero, a + 0.5, a), np.where(zero, c + 0.5, c)       # interval's cells
+    n1c, n0c = np.where(zero, n1 + 1, n1), np.where(zero, n0 + 1, n0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_rr = np.log(a / n1) - np.log(c / n0)
-        se = np.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0)
-    out = [np.exp(log_rr), np.exp(log_rr - z * se), np.exp(log_rr + z * se)]
-    return tuple(np.where(undefined, np.nan, x) for x in out)  # type: ignore[return-value]
+        rr = (a * n0) / (n1 * c)
+        log_rr = np.log(ac / n1c) - np.log(cc / n0c)
+        se = np.sqrt(1 / ac - 1 / n1c + 1 / cc - 1 / n0c)
+    lo, hi = np.exp(log_rr - z * se), np.exp(log_rr + z * se)
+    finite = defined & (c > 0)                  # RR itself is defined (0 when a = 0)
+    lo = np.where(defined & (a > 0), lo, np.where(finite, 0.0, np.nan))
+    return np.where(finite, rr, np.nan), lo, np.where(finite, hi, np.nan)
+
+
+def midp_interval(k: np.ndarray | float, n: np.ndarray | float, *, level: float = 0.95,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Mid-p exact interval for a binomial proportion k / n (Lancaster 1961; Berry &
+    Armitage 1995; Agresti & Gottard 2007).
+
+    lo solves P[X > k] + P[X = k] / 2 = (1 - level) / 2 and hi solves
+    P[X < k] + P[X = k] / 2 = (1 - level) / 2 for X ~ Binomial(n, p); lo = 0 when k = 0 and
+    hi = 1 when k = n. Less conservative than Clopper-Pearson, with coverage close to the
+    nominal level even for counts of 0 to 5, where Wald and Wilson fail. NaN where n = 0.
+    """
+    k, n = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(n, dtype=float))
+    tail = (1.0 - level) / 2
+    lo, hi = np.full(k.shape, np.nan), np.full(k.shape, np.nan)
+    for j in np.ndindex(k.shape):
+        if n[j] > 0:
+            lo[j], hi[j] = _midp_bounds(int(k[j]), int(n[j]), tail)
+    return lo, hi
+
+
+def _midp_bounds(k: int, n: int, tail: float) -> tuple[float, float]:
+    # P[X > k] + P[X = k] / 2 = (P[X > k] + P[X > k - 1]) / 2, and the mirror image: sums of
+    # tails (scipy.special's bdtr, bdtrc), accurate where the pmf itself would be tiny
+    def upper_tail(p: float) -> float:          # increasing in p
+        return 0.5 * (_spc.bdtrc(k, n, p) + _spc.bdtrc(k - 1, n, p)) - tail
+
+    def lower_tail(p: float) -> float:          # decreasing in p
+        below = _spc.bdtr(k - 1, n, p) if k > 0 else 0.0
+        return 0.5 * (below + _spc.bdtr(k, n, p)) - tail
+    lo = 0.0 if k == 0 else _brentq(upper_tail, 0.0, k / n)
+    hi = 1.0 if k == n else _brentq(lower_tail, k / n, 1.0)
+    return lo, hi
+
+
+def _brentq(f, a: float, b: float) -> float:
+    return float(_spo.brentq(f, a, b, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200))
 
 
 def fisher_interval(r: np.ndarray, n: np.ndarray, *,
