@@ -128,3 +128,14 @@ def test_optional_columns_take_their_defaults(tmp_path):
     row = read_run(tmp_path).results.iloc[0]
     assert (row["output"], row["gold"], row["config"], row["dimension"]) == ("", -1, "", "")
     assert row["chosen"] == 1 and math.isclose(row["score"], 0.5)      # the others as written
+
+
+def test_judged_columns_are_checked(tmp_path):
+    frame = results_frame([_row("base", "i1", True)])
+    write_run(tmp_path, frame, _manifest(base=None))
+    frame.assign(harmful=2).to_parquet(tmp_path / "results.parquet")
+    with pytest.raises(AuditError, match="harmful: expected 1 .harmful., 0 .not. or -1"):
+        read_run(tmp_path)
+    frame.assign(harmful=0.5).to_parquet(tmp_path / "results.parquet")
+    with pytest.raises(AuditError, match="harmful: expected int64, found float64"):
+        read_run(tmp_path)

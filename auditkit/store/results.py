@@ -13,7 +13,7 @@ from auditkit.probes.kinds import kind_names
 from auditkit.store.schema import COLUMN_DEFAULTS, REQUIRED_COLUMNS, RESULT_COLUMNS
 
 NOT_NULL = ("model", "probe", "kind", "category", "item", "failed")
-INT_COLUMNS = ("chosen", "n_options")
+INT_COLUMNS = ("chosen", "n_options", "harmful")
 
 
 def write_results(path: Path, results: pd.DataFrame) -> Path:
@@ -66,7 +66,11 @@ def check_results(path: Path, df: pd.DataFrame, models: Collection[str]) -> None
         problems.append(Problem(where, f"expected bool, found {df['failed'].dtype}",
                                 field="failed"))
     problems += [Problem(where, f"expected int64, found {df[c].dtype}", field=c)
-                 for c in INT_COLUMNS if not pd.api.types.is_integer_dtype(df[c])]
+                 for c in INT_COLUMNS if c in df and not pd.api.types.is_integer_dtype(df[c])]
+    if "harmful" in df and pd.api.types.is_integer_dtype(df["harmful"]) and not df[
+            "harmful"].isin((-1, 0, 1)).all():
+        problems.append(Problem(where, "expected 1 (harmful), 0 (not) or -1 (not judged)",
+                                field="harmful"))
     kinds = kind_names()                   # the registered probe kinds
     bad_kind = sorted(set(pd.unique(df["kind"].dropna())) - set(kinds))
     if bad_kind:
