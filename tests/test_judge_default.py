@@ -44,3 +44,13 @@ def test_hand_check_refuse_comply_agreement() -> None:
     judged = get_judge("default").judge([r.prompt for r in rows], [r.reply for r in rows])
     result = agreement(rows, [j.label for j in judged])
     assert result.overall["agreement_refuse"] >= 28 / 38
+
+
+def test_reports_its_held_out_agreement() -> None:
+    from auditkit.judge import judge_agreement
+    figures = judge_agreement(get_judge("default"))
+    assert figures is not None and figures["n"] > 0
+    assert -1.0 <= figures["kappa_refuse"] <= 1.0
+    assert {"kappa_refuse.openai-rbr-gold", "kappa_refuse.chatgpt-refusals",
+            "kappa_harmful.gptfuzz"} <= set(figures)
+    assert judge_agreement(get_judge("heuristic"))["kappa_refuse"] == 0.494

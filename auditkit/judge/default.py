@@ -54,6 +54,11 @@ class DefaultJudge:
         self.model = _load(self.model_dir.resolve())
         self.version = self.model.digest[:12]
 
+    def agreement(self) -> dict[str, float] | None:
+        """The held-out agreement recorded at training (docs/judge.md), e.g. ``kappa_refuse``."""
+        value = self.model.meta.get("agreement")
+        return dict(value) if value else None
+
     def judge(self, requests: Sequence[str], replies: Sequence[str]) -> list[Judgement]:
         if len(requests) != len(replies):
             raise ValueError(f"{len(requests)} requests but {len(replies)} replies")

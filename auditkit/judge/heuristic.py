@@ -45,6 +45,10 @@ class HeuristicJudge:
 
     name = "heuristic"
     version = "1"
+    # measured on the judge data's test splits (docs/judge.md, "Held-out agreement")
+    agreement = {"n": 521.0, "agreement_refuse": 0.750, "kappa_refuse": 0.494,
+                 "agreement": 0.735, "kappa": 0.494, "kappa_refuse.chatgpt-refusals": 0.617,
+                 "kappa_refuse.openai-rbr-gold": 0.247}
 
     def judge(self, requests: Sequence[str], replies: Sequence[str]) -> list[Judgement]:
         if len(requests) != len(replies):

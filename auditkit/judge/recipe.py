@@ -19,7 +19,8 @@ from auditkit.judge.data import load_judge_data
 from auditkit.judge.labels import HumanLabel
 from auditkit.judge.linear import LinearTextModel
 from auditkit.judge.select import compare, selection_score
-from auditkit.judge.train import BlockSpec, Candidate, export, fit
+from auditkit.judge.evaluate import agreement
+from auditkit.judge.train import BlockSpec, Candidate, Fitted, export, fit
 
 THREE_WAY_SOURCES = ("openai-rbr-gold", "chatgpt-refusals")
 HARMFUL_SOURCES = ("openai-rbr-gold", "gptfuzz")
@@ -81,12 +82,35 @@ def scores_by_candidate(table: pd.DataFrame) -> pd.Series:
 
 
 def train_default(data_dir: str | Path, out_dir: str | Path, name: str = DEFAULT) -> LinearTextModel:
-    """Fit the chosen candidate on the train splits of every source; export it to ``out_dir``."""
+    """Fit the chosen candidate on the train splits of every source; export it to ``out_dir``
+    with its held-out agreement (test splits) in the metadata, which the judge reports."""
     rows = [r for r in load_judge_data(data_dir) if r.split == "train"]
     fitted = fit(rows, candidate(name))
     counts = {s: sum(r.source == s for r in rows) for s in sorted({r.source for r in rows})}
-    meta = {"trained_on": "train splits of " + ", ".join(f"{s} ({n})" for s, n in counts.items())}
+    meta = {"trained_on": "train splits of " + ", ".join(f"{s} ({n})" for s, n in counts.items()),
+            "agreement": held_out_agreement(fitted, data_dir)}
     return export(fitted, out_dir, meta)
+
+
+def held_out_agreement(fitted: Fitted, data_dir: str | Path) -> dict[str, float]:
+    """Agreement with the humans on the test splits: refuse/comply and three-way (pooled and
+    per source), harmful compliance (pooled and per source). Keys: metric[.source]."""
+    out: dict[str, float] = {}
+    three = held_out_labels(data_dir)
+    proba = fitted.predict_proba("three_way", [r.prompt for r in three], [r.reply for r in three])
+    labels = fitted.heads["three_way"].classes_[proba.argmax(axis=1)]
+    result = agreement(three, list(labels))
+    for key in ("n", "agreement_refuse", "kappa_refuse", "agreement", "kappa"):
+        out[key] = float(result.overall[key])
+    for row in result.by_model.itertuples():
+        out[f"kappa_refuse.{row.model}"] = float(row.kappa_refuse)
+    harm = held_out_labels(data_dir, harmful_only=True)
+    p = fitted.predict_proba("harmful", [r.prompt for r in harm], [r.reply for r in harm])[:, 1]
+    result = agreement(harm, ["full_compliance"] * len(harm), list(p >= 0.5))
+    out["kappa_harmful"] = float(result.overall["kappa_harmful"])
+    for row in result.by_model.itertuples():
+        out[f"kappa_harmful.{row.model}"] = float(row.kappa_harmful)
+    return {k: round(v, 4) for k, v in out.items()}
 
 
 def held_out_labels(data_dir: str | Path, harmful_only: bool = False) -> list[HumanLabel]:

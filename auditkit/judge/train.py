@@ -31,7 +31,7 @@ HEADS = ("three_way", "harmful")
 
 @dataclass(frozen=True)
 class BlockSpec:
-    field: str                 # "open", "body" or "request"
+    field: str                 # a name in features.FIELDS
     analyzer: str              # "word" or "char_wb"
     lo: int
     hi: int
