@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from auditkit.audit import AuditOptions, run_audit
 from auditkit.cli import app
 from auditkit.gate import run_gate
+from auditkit.judge.heuristic import HeuristicJudge
 from auditkit.score import register_backend
 from auditkit.score.backends import unregister_backend
 from auditkit.store import read_run
@@ -62,8 +63,12 @@ def test_a_run_judges_the_replies_and_records_the_judges(family, probes, tmp_pat
     assert judges["bias.test.pairs"] is None
     harmful = judges["safety.harmful"]
     # base, safety and biased refuse every harmful request alike: 2 distinct replies per item
-    assert (harmful.name, harmful.version, harmful.agreement) == ("heuristic", "1", None)
+    assert (harmful.name, harmful.version) == ("heuristic", "1")
     assert (harmful.judged, harmful.cached) == (2 * len(HARMFUL), 0)
+    # the judge's own held-out agreement, as it reports it, read back from manifest.json
+    assert harmful.agreement == HeuristicJudge.agreement and "kappa_refuse" in harmful.agreement
+    back = read_run(tmp_path / "run").manifest
+    assert {p.name: p.judge for p in back.probes} == judges
     assert run.manifest.timings.judging_s is not None
 
 
