@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
-from auditkit.analyze import agreement, histogram, homogenization as hom, lineage, structure
+from auditkit.analyze import agreement, histogram, lineage, structure
+from auditkit.analyze import homogenization as hom
 from auditkit.analyze.bootstrap import PairCounts, bootstrap, pair_counts, single_threaded_blas
 from auditkit.analyze.direction import direction_table
 from auditkit.analyze.matrix import FailureMatrix
@@ -100,7 +101,7 @@ def pooled_stages(fm: FailureMatrix, parents: dict, args: argparse.Namespace) ->
     observed = PairCounts(counts.n_items, counts.fail, extra.sum(axis=1), both=counts.both)
     with timed(f"bootstrap, {args.bootstrap} resamples (kappa, eff, blast)"):
         boot = bootstrap(fm.F, stats, pair_intervals={"kappa": agreement.kappa_counts},
-                         pair_sums={"phi2": hom.phi_squared}, n_bootstrap=args.bootstrap,
+                         pair_sums={"phi": hom.phi_moments}, n_bootstrap=args.bootstrap,
                          seed=rng, extra=extra, observed=observed)
     with timed(f"pairwise table ({M * (M - 1) // 2:,} pairs, same-wrong, intervals)"):
         agreement.agreement_table(fm, counts, boot["kappa"])

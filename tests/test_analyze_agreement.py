@@ -5,10 +5,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from auditkit.analyze.agreement import (agreement_table, error_consistency, kappa_counts,
-                                        pairwise_agreement, same_wrong_answer)
-from auditkit.analyze.bootstrap import (Margins, bootstrap, item_weights, n_blocks, pair_counts,
-                                        pair_replicates, replicate_margins, resampling)
+from auditkit.analyze.agreement import (
+    agreement_table,
+    error_consistency,
+    kappa_counts,
+    pairwise_agreement,
+    same_wrong_answer,
+)
+from auditkit.analyze.bootstrap import (
+    bootstrap,
+    item_weights,
+    n_blocks,
+    pair_counts,
+    pair_replicates,
+    replicate_margins,
+    resampling,
+)
 from auditkit.analyze.matrix import failure_matrix, matrix_from_array
 
 

@@ -7,8 +7,13 @@ from scipy.stats import hypergeom
 
 from auditkit.analyze.bootstrap import bootstrap, pair_counts
 from auditkit.analyze.histogram import null_histograms, outcome_histogram, poisson_binomial_pmf
-from auditkit.analyze.homogenization import (effective_number, homogenization, log_h_interval,
-                                             participation_ratio, phi_squared)
+from auditkit.analyze.homogenization import (
+    effective_number,
+    homogenization,
+    log_h_interval,
+    participation_ratio,
+    phi_moments,
+)
 from auditkit.analyze.matrix import matrix_from_array
 from auditkit.analyze.stats import midp_interval
 
@@ -106,31 +111,41 @@ def test_h_interval_log_scale_matches_delta_method_for_large_counts():
     assert (hi - lo) / 2 == pytest.approx(1.959963984540054 * math.sqrt(var), rel=0.01)
 
 
+def _eff(F) -> float:
+    F = np.asarray(F)
+    return float(bootstrap(F, {"e": participation_ratio}, pair_sums={"phi": phi_moments},
+                           n_bootstrap=0, observed=pair_counts(F))["e"].observed)
+
+
 def test_effective_number_hand():
-    def eff(F):
-        c = pair_counts(np.asarray(F))
-        return float(bootstrap(F, {"e": participation_ratio}, pair_sums={"phi2": phi_squared},
-                               n_bootstrap=0, observed=c)["e"].observed)
-    # identical models: R = [[1, 1], [1, 1]], eigenvalues 2, 0 -> 2^2 / 4 = 1
-    assert eff([[1, 0, 1, 0], [1, 0, 1, 0]]) == pytest.approx(1.0)
+    # identical models: R = [[1, 1], [1, 1]], eigenvalues 2, 0 -> 2^2 / 4 = 1; phi = 1 has
+    # no sampling noise ((1 - phi^2)^2 / N = 0)
+    assert _eff([[1, 0, 1, 0], [1, 0, 1, 0]]) == pytest.approx(1.0)
     # phi = (4*1 - 2*2) / sqrt(2*2*2*2) = 0 -> R = I -> 2
-    assert eff([[1, 1, 0, 0], [1, 0, 1, 0]]) == pytest.approx(2.0)
-    # phi = (5*1 - 2*2) / sqrt(2*3*2*3) = 1/6 -> 4 / (2 + 2/36) = 1.945946
-    assert eff([[1, 1, 0, 0, 0], [1, 0, 1, 0, 0]]) == pytest.approx(4 / (2 + 2 / 36))
+    assert _eff([[1, 1, 0, 0], [1, 0, 1, 0]]) == pytest.approx(2.0)
+    # phi = (10*4 - 5*5) / (5*5) = 0.6, N = 10: S = 0.36 - (1 - 0.36)^2 / 10 = 0.31904
+    # -> 4 / (2 + 2 * 0.31904) = 1.516253
+    F = [[1] * 5 + [0] * 5, [1] * 4 + [0] * 5 + [1]]
+    assert _eff(F) == pytest.approx(4 / (2 + 2 * (0.36 - 0.64**2 / 10)))
+    # phi = 1/6 at N = 5: the noise (1 - 1/36)^2 / 5 exceeds phi^2 -> S = 0 -> 2
+    assert _eff([[1, 1, 0, 0, 0], [1, 0, 1, 0, 0]]) == pytest.approx(2.0)
     # a never-failing model carries no correlation: left out, 1 model remains
     fm = matrix_from_array([[1, 1, 0, 0, 0], [0, 0, 0, 0, 0]])
     e = effective_number(fm, n_bootstrap=0)
     assert e.value == pytest.approx(1.0) and e.n_models_used == 1 and e.n_models == 2
 
 
-def test_effective_number_equals_eigenvalues():
+def test_effective_number_sums_the_correlation_eigenvalues():
+    # the uncorrected sum of phi^2 is (sum lambda^2 - M) / 2 of the sample correlations
     rng = np.random.default_rng(8)
     F = rng.random((12, 500)) < rng.uniform(0.1, 0.6, (12, 1))
     F[3] = F[2] ^ (rng.random(500) < 0.1)
     lam = np.linalg.eigvalsh(np.corrcoef(F.astype(float)))
+    sums = bootstrap(F, {"s": lambda m: m.pair_sums["phi"]}, pair_sums={"phi": phi_moments},
+                     n_bootstrap=0)["s"].observed
+    assert sums[0] == pytest.approx(((lam**2).sum() - 12) / 2, rel=1e-12)
     e = effective_number(matrix_from_array(F), n_bootstrap=100, seed=0)
-    assert e.value == pytest.approx(lam.sum() ** 2 / (lam**2).sum(), rel=1e-12)
-    assert e.lo < e.value and e.hi > e.lo
+    assert e.lo < e.value <= e.hi and e.value > lam.sum() ** 2 / (lam**2).sum()
 
 
 def test_poisson_binomial_hand():

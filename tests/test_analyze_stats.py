@@ -5,9 +5,16 @@ import numpy as np
 import pytest
 from scipy.stats import binom, binomtest
 
-from auditkit.analyze.stats import (fisher_interval, holm, katz_relative_risk, mcnemar_exact,
-                                    midp_interval, percentile_interval, permutation_pvalue,
-                                    wilson_interval)
+from auditkit.analyze.stats import (
+    fisher_interval,
+    holm,
+    katz_relative_risk,
+    mcnemar_exact,
+    midp_interval,
+    percentile_interval,
+    permutation_pvalue,
+    wilson_interval,
+)
 
 Z2 = 1.959963984540054 ** 2   # 3.841459
 

@@ -6,8 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from auditkit.analyze.bootstrap import (Bootstrapped, PairCounts, bootstrap, pair_counts,
-                                        pair_index, single_threaded_blas)
+from auditkit.analyze.bootstrap import (
+    Bootstrapped,
+    PairCounts,
+    bootstrap,
+    pair_counts,
+    pair_index,
+    single_threaded_blas,
+)
 from auditkit.analyze.matrix import FailureMatrix
 from auditkit.analyze.rates import shared_chance
 from auditkit.analyze.stats import wilson_interval

@@ -24,9 +24,10 @@ count here is at most N), and turned into float64 before any division.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -38,6 +39,7 @@ MAX_BLOCKS = 20_000            # most blocks: bounds the (B, G) weights (80 MB a
 PAIR_BUDGET = 2 * 10**10       # multiply-adds for the replicate pair counts, B G P
 CHUNK_FLOATS = 2**24           # replicate pair values formed at once (64 MB of float32)
 PAIR_SLICE = 2**16             # pair values per elementwise step (256 KB: stays in cache)
+EXACT_PAIR_VALUES = 2**26      # up to this many replicate pair values, statistics in float64
 EXACT_FLOAT32 = 2**24          # integers below this add exactly in float32
 
 
@@ -49,6 +51,7 @@ class Margins:
     fail: np.ndarray         # (..., M) items each model fails
     extra: np.ndarray        # (..., K) weighted count of each extra item row
     pair_sums: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> (...)
+    resampled: bool = False  # replicate counts: a resample of the sample, so twice its noise
 
     @property
     def n(self) -> np.ndarray:
@@ -180,7 +183,8 @@ def replicate_margins(F: np.ndarray, extra: np.ndarray | None, rs: Resampling) -
     """Margins with a leading (B,) replicate axis, in float64."""
     W = rs.weights.astype(np.float64)                               # (B, G)
     sizes = (rs.cols < F.shape[1]).sum(axis=1).astype(np.float64)   # (G,)
-    return Margins(W @ sizes, W @ rs.block_sums(F), W @ rs.block_sums(_extra(extra, F.shape[1])))
+    return Margins(W @ sizes, W @ rs.block_sums(F), W @ rs.block_sums(_extra(extra, F.shape[1])),
+                   resampled=True)
 
 
 def pair_replicates(layout: np.ndarray, weights: np.ndarray, *, chunk: int = CHUNK_FLOATS,
@@ -232,7 +236,8 @@ def bootstrap(F: np.ndarray, statistics: Mapping[str, Statistic] | None = None, 
     ``statistics`` map Margins (any leading axes) to arrays; ``pair_intervals`` and
     ``pair_sums`` are elementwise functions of (n_items, fail_a, fail_b, both_ab): the first
     get a percentile interval per pair a < b, the second are summed over the pairs a < b and
-    passed to ``statistics`` as ``Margins.pair_sums[name]``. All share the same resamples,
+    passed to ``statistics`` as ``Margins.pair_sums[name]`` (a pair sum may stack k values
+    per pair on a leading axis: its sums are then (k,) observed and (k, B) replicated). All share the same resamples,
     drawn from ``seed``. ``observed``: pair_counts(F, extra) if already computed; ``chunk``:
     replicate pair values formed at once; ``design``: see :func:`n_blocks`.
     """
@@ -251,7 +256,7 @@ def bootstrap(F: np.ndarray, statistics: Mapping[str, Statistic] | None = None, 
             lohi, totals = _pair_pass(rs.layout(F), rs.weights, margins, intervals, sums,
                                       chunk)
         out.update({k: Bootstrapped(out[k].observed, None, *lohi[k]) for k in intervals})
-        margins = Margins(margins.n_items, margins.fail, margins.extra, totals)
+        margins = Margins(margins.n_items, margins.fail, margins.extra, totals, True)
     for name, stat in statistics.items():
         samples = np.asarray(stat(margins), dtype=float)
         out[name] = Bootstrapped(np.asarray(stat(observed), dtype=float), samples,
@@ -261,9 +266,9 @@ def bootstrap(F: np.ndarray, statistics: Mapping[str, Statistic] | None = None, 
 
 def _with_sums(c: PairCounts, sums: Mapping[str, PairStatistic]) -> PairCounts:
     iu, ju = pair_index(len(c.fail))
-    totals = {name: np.asarray(fn(c.n_items, c.fail[iu], c.fail[ju], c.both[iu, ju]).sum())
+    totals = {name: np.asarray(fn(c.n_items, c.fail[iu], c.fail[ju], c.both[iu, ju]).sum(-1))
               for name, fn in sums.items()}
-    return PairCounts(c.n_items, c.fail, c.extra, {**c.pair_sums, **totals}, c.both)
+    return PairCounts(c.n_items, c.fail, c.extra, {**c.pair_sums, **totals}, both=c.both)
 
 
 def _pair_observed(c: PairCounts, fn: PairStatistic) -> Bootstrapped:
@@ -289,21 +294,29 @@ def _pair_pass(layout: np.ndarray, weights: np.ndarray, margins: Margins,
     m, B = layout.shape[1], len(weights)
     n_pairs = m * (m - 1) // 2
     lohi = {k: (np.full(n_pairs, np.nan), np.full(n_pairs, np.nan)) for k in intervals}
-    totals = {k: np.zeros(B) for k in sums}
-    n = margins.n_items.astype(np.float32)                                # (B,)
-    fail = np.ascontiguousarray(margins.fail.T, dtype=np.float32)         # (M, B)
+    totals: dict[str, np.ndarray] = {k: np.zeros(0) for k in sums}
+    # float64 statistics where that costs little (the counts are exact either way; float32
+    # rounds a statistic to about 1e-7, which only the largest families need for speed)
+    dtype = np.float64 if B * n_pairs <= EXACT_PAIR_VALUES else np.float32
+    n = margins.n_items.astype(dtype)                                     # (B,)
+    fail = np.ascontiguousarray(margins.fail.T, dtype=dtype)              # (M, B)
     width = max(1, PAIR_SLICE // max(B, 1))
     for start, stop, first, both in pair_replicates(layout, weights, chunk=chunk):
         for a in range(start, stop):
             row = both[a - start]                                         # (M - first, B)
             for c0 in range(a + 1 - first, m - first, width):
                 c1 = min(m - first, c0 + width)
-                args = (n, fail[a], fail[first + c0:first + c1], row[c0:c1])
+                args = (n, fail[a], fail[first + c0:first + c1], row[c0:c1].astype(dtype, copy=False))
                 for name, fn in intervals.items():
                     pos = _pair_position(a, first + c0, m)
                     _store(lohi[name], _row_percentiles(fn(*args)), pos)
                 for name, fn in sums.items():
-                    totals[name] += fn(*args).sum(axis=0, dtype=np.float64)
+                    total = fn(*args).sum(axis=-2, dtype=np.float64)      # (..., B)
+                    totals[name] = totals[name] + total if totals[name].size else total
+    for name, fn in sums.items():                  # no pairs at all: sums of nothing, shaped
+        if not totals[name].size:
+            none = np.zeros((0, B), np.float32)
+            totals[name] = fn(n, n, none, none).sum(axis=-2, dtype=np.float64)
     return lohi, totals
 
 

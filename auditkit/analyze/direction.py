@@ -6,7 +6,7 @@ score = ll(stereotype) - ll(anti-stereotype) is compared between parent and chil
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd

@@ -66,22 +66,16 @@ def null_histograms(n_fail: np.ndarray, n_items: int, *, n_permutations: int,
 def _moved(window: np.ndarray, n_items: int, n_draws: int, rng: np.random.Generator,
            ) -> np.ndarray:
     """How many of ``n_draws`` items drawn without replacement fall in each class (column):
-    a chain of univariate hypergeometrics, one class after the other, drawn only for the
-    permutations where the class is non-empty and draws are left; the last class takes what
-    is left."""
+    a chain of univariate hypergeometrics over the classes some permutation has items in."""
     B, J = window.shape
     moved = np.zeros((B, J), np.int64)
     items_left = np.full(B, n_items, np.int64)
     draws_left = np.full(B, n_draws, np.int64)
-    for j in range(J - 1):
+    for j in np.flatnonzero(window.any(axis=0)):
         good = window[:, j]
-        items_left -= good                                  # items in later classes
-        rows = np.flatnonzero((good > 0) & (draws_left > 0))
-        if len(rows):
-            x = rng.hypergeometric(good[rows], items_left[rows], draws_left[rows])
-            moved[rows, j] = x
-            draws_left[rows] -= x
-    moved[:, J - 1] = draws_left
+        items_left = items_left - good                       # items in later classes
+        moved[:, j] = rng.hypergeometric(good, items_left, draws_left)
+        draws_left = draws_left - moved[:, j]
     return moved
 
 

@@ -3,8 +3,8 @@ effective number of independent models.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class Homogenization:
 
 def all_fail_indicator(F: np.ndarray, rows: Sequence[int]) -> np.ndarray:
     """(N,) 1 where every model in ``rows`` fails the item."""
-    return np.asarray(F)[np.asarray(rows, dtype=np.int64)].all(axis=0)
+    return np.asarray(np.asarray(F)[np.asarray(rows, dtype=np.int64)].all(axis=0))
 
 
 def homogenization_from_counts(models: Sequence[str], rows: Sequence[int], counts: PairCounts,
@@ -82,11 +82,11 @@ def log_h_interval(counts: PairCounts, rows: Sequence[int], n_all: int, *,
     e2]: H_lo = 0, and the upper bound takes both ends at their 95% limits (conservative).
     Measured coverage: benchmarks/README.md and tests/test_analyze_coverage.py.
     """
-    rows = np.asarray(rows, dtype=np.int64)
+    idx = np.asarray(rows, dtype=np.int64)
     n = float(counts.n_items)
-    fail = counts.fail[rows]
+    fail = counts.fail[idx]
     p = fail / n
-    K = float((n * counts.both[np.ix_(rows, rows)] / np.outer(fail, fail)).sum()) - len(rows) ** 2
+    K = float((n * counts.both[np.ix_(idx, idx)] / np.outer(fail, fail)).sum()) - len(idx) ** 2
     e2 = z * np.sqrt(max(K, 0.0) / n)
     S = float(np.log(p).sum())
     a_lo, a_hi = (float(x) for x in midp_interval(n_all, n))
@@ -137,8 +137,9 @@ class EffectiveNumber:
     n_models: int
 
 
-def phi_squared(n: np.ndarray, na: np.ndarray, nb: np.ndarray, nab: np.ndarray) -> np.ndarray:
-    """phi_ab^2 from counts, elementwise; 0 where a model never or always fails.
+def phi_moments(n: np.ndarray, na: np.ndarray, nb: np.ndarray, nab: np.ndarray) -> np.ndarray:
+    """(2, ...) phi_ab^2 and phi_ab^4 from counts, elementwise; 0 where a model never or
+    always fails.
 
     phi_ab = (n11 n00 - n10 n01) / sqrt(n_a (N - n_a) n_b (N - n_b)) (the Pearson
     correlation of two 0/1 rows); n11 n00 - n10 n01 = N n_ab - n_a n_b, written with cells
@@ -149,28 +150,38 @@ def phi_squared(n: np.ndarray, na: np.ndarray, nb: np.ndarray, nab: np.ndarray) 
     num -= (na - nab) * (nb - nab)
     num *= num
     den = na * (n - na) * (nb * (n - nb))
-    out = np.zeros(np.broadcast_shapes(num.shape, den.shape), dtype=num.dtype)
-    return np.divide(num, den, out=out, where=den > 0)
+    phi2 = np.zeros(np.broadcast_shapes(num.shape, den.shape), dtype=num.dtype)
+    np.divide(num, den, out=phi2, where=den > 0)
+    return np.stack([phi2, phi2 * phi2])
 
 
 def participation_ratio(m: Margins) -> np.ndarray:
-    """Participation ratio (sum lambda)^2 / sum lambda^2 of the phi-correlation matrix R.
+    """Participation ratio (sum lambda)^2 / sum lambda^2 of the phi-correlation matrix R,
+    corrected for sampling noise.
 
-    As tr R = M' and sum lambda^2 = tr R^2 = sum_ab phi_ab^2 = M' + 2 sum_{a<b} phi_ab^2,
-    PR = M'^2 / (M' + 2 sum_{a<b} phi_ab^2), in [1, M'], where M' counts the models that
-    neither never nor always fail (``m.pair_sums["phi2"]`` holds the sum over a < b).
-    Sampling noise inflates off-diagonal phi^2 by about 1/N, so for independent models PR
-    is about M / (1 + (M - 1) / N).
+    As tr R = M' and sum lambda^2 = tr R^2 = M' + 2 sum_{a<b} phi_ab^2,
+    PR = M'^2 / (M' + 2 S), S = sum_{a<b} phi_ab^2, in [1, M'], M' the models that neither
+    never nor always fail (``m.pair_sums["phi"]``: sums of phi^2 and phi^4 over their pairs).
+    A sample phi^2 is high by its variance, about (1 - phi^2)^2 / N (1/N for independent
+    models, where N phi^2 is chi-square with 1 degree of freedom; 0 for identical ones), so
+    the plain PR is low (M / (1 + (M - 1) / N) for independent models: its interval covered
+    the truth M in none of 200 replications at 5 models x 4,000 items). S is estimated by
+    max(S_hat - V, 0), V = sum_{a<b} (1 - phi^2)^2 / N. A bootstrap replicate resamples the
+    sample, adding that noise a second time, so replicates subtract 2 V and their percentile
+    interval centres on the corrected estimate (Efron & Tibshirani 1993, ch. 10).
     """
     used = ((m.fail > 0) & (m.fail < m.n)).sum(axis=-1).astype(float)
+    s2, s4 = m.pair_sums["phi"][0], m.pair_sums["phi"][1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(used > 0, used**2 / (used + 2 * m.pair_sums["phi2"]), np.nan)
+        noise = (used * (used - 1) / 2 - 2 * s2 + s4) / np.asarray(m.n_items, float)
+        S = np.maximum(s2 - (2.0 if m.resampled else 1.0) * noise, 0.0)
+        return np.where(used > 0, used**2 / (used + 2 * S), np.nan)
 
 
 def effective_number(fm: FailureMatrix, *, n_bootstrap: int = 1000,
                      seed: int | np.random.Generator = 0) -> EffectiveNumber:
     """The effective number of independent models in ``fm`` with a bootstrap interval."""
-    boot = bootstrap(fm.F, {"eff": participation_ratio}, pair_sums={"phi2": phi_squared},
+    boot = bootstrap(fm.F, {"eff": participation_ratio}, pair_sums={"phi": phi_moments},
                      n_bootstrap=max(n_bootstrap, 0), seed=seed)
     return effective_number_result(fm, boot["eff"])
 

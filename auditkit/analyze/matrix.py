@@ -5,8 +5,8 @@ result for are left out (and counted), so every statistic sees the same items fo
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -58,7 +58,7 @@ class FailureMatrix:
     def index(self, model: str) -> int:
         return self.models.index(model)
 
-    def subset(self, models: Sequence[str]) -> "FailureMatrix":
+    def subset(self, models: Sequence[str]) -> FailureMatrix:
         """The same items for a subset of the models (in the order given)."""
         rows = np.array([self.index(m) for m in models], dtype=np.int64)
         return replace(self, models=tuple(models), F=_frozen(self.F[rows]),
@@ -75,7 +75,7 @@ class FailureMatrix:
             keep &= self.item_category == category
         return keep
 
-    def scope(self, probe: str | None = None, category: str | None = None) -> "FailureMatrix":
+    def scope(self, probe: str | None = None, category: str | None = None) -> FailureMatrix:
         """The matrix of one probe or one category, cut out of a pooled matrix.
 
         The same as ``failure_matrix(results, probe=..., category=...)`` (probe items named
@@ -84,6 +84,7 @@ class FailureMatrix:
         if probe is None and category is None:
             return self
         keep = self.scope_mask(probe, category)
+        assert self.item_probe is not None and self.item_category is not None
         names = np.asarray(self.items, object)[keep]
         if probe is not None:
             names = [name[len(probe) + 1:] for name in names]

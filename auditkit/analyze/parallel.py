@@ -8,7 +8,8 @@ available (or one worker is asked for) the scopes run one after the other in thi
 from __future__ import annotations
 
 import multiprocessing as mp
-from typing import Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -6,6 +6,8 @@ bootstrap and permutation samples. Everything is pure and works element-wise on 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import optimize as _spo
 from scipy import special as _spc
@@ -118,17 +120,17 @@ def _midp_bounds(k: int, n: int, tail: float) -> tuple[float, float]:
     # P[X > k] + P[X = k] / 2 = (P[X > k] + P[X > k - 1]) / 2, and the mirror image: sums of
     # tails (scipy.special's bdtr, bdtrc), accurate where the pmf itself would be tiny
     def upper_tail(p: float) -> float:          # increasing in p
-        return 0.5 * (_spc.bdtrc(k, n, p) + _spc.bdtrc(k - 1, n, p)) - tail
+        return float(0.5 * (_spc.bdtrc(k, n, p) + _spc.bdtrc(k - 1, n, p)) - tail)
 
     def lower_tail(p: float) -> float:          # decreasing in p
         below = _spc.bdtr(k - 1, n, p) if k > 0 else 0.0
-        return 0.5 * (below + _spc.bdtr(k, n, p)) - tail
+        return float(0.5 * (below + _spc.bdtr(k, n, p)) - tail)
     lo = 0.0 if k == 0 else _brentq(upper_tail, 0.0, k / n)
     hi = 1.0 if k == n else _brentq(lower_tail, k / n, 1.0)
     return lo, hi
 
 
-def _brentq(f, a: float, b: float) -> float:
+def _brentq(f: Callable[[float], float], a: float, b: float) -> float:
     return float(_spo.brentq(f, a, b, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200))
 
 
