@@ -68,6 +68,11 @@ JUDGE_ARG_OPTION = typer.Option(None, "--judge-arg", metavar="KEY=VALUE", help="
                                 "(repeatable; with --judge they replace the probes' judge_args, "
                                 "else they are added to them). true/false and numbers are read "
                                 "as such, anything else as text.")
+JUDGE_CONFIDENCE_OPTION = typer.Option(
+    0.8, "--judge-confidence", min=0.0, max=1.0, help="A generation reply is 'unsure' when its "
+    "judge's confidence is below this; a conclusion on a generation probe (a failed gate check, "
+    "a significant lineage edge) says how many of its discordant items were judged unsure and "
+    "whether it holds without them (docs/gate.md, docs/reports.md).")
 
 
 def judge_args_of(pairs: list[str] | None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from auditkit.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
     JUDGE_ARG_OPTION,
+    JUDGE_CONFIDENCE_OPTION,
     JUDGE_OPTION,
     THREADS_OPTION,
     TRUST_REMOTE_CODE_OPTION,
@@ -72,6 +73,7 @@ def gate(
     threads: int | None = THREADS_OPTION,
     judge: str | None = JUDGE_OPTION,
     judge_arg: list[str] | None = JUDGE_ARG_OPTION,
+    judge_confidence: float = JUDGE_CONFIDENCE_OPTION,
     allow_pickle: bool = ALLOW_PICKLE_OPTION,
     trust_remote_code: bool = TRUST_REMOTE_CODE_OPTION,
 ) -> None:
@@ -91,7 +93,7 @@ def gate(
                               categories=tuple(category or ()),
                               selection=chosen, out_dir=out,
                               backend=settings, progress=RichProgress(bar), judge=judge,
-                              judge_args=judge_args)
+                              judge_args=judge_args, judge_confidence=judge_confidence)
         _write_extras(result, junit=junit, markdown=markdown)
     except KeyboardInterrupt:
         err_console.print("[yellow]Interrupted.[/] Finished results are kept in the cache.")
@@ -126,7 +128,7 @@ def print_result(result: GateResult) -> None:
         for col in ("probe", "check", "severity", "result"):
             table.add_column(col, overflow="fold")
         for v in result.failed + result.warned:
-            table.add_row(escape(v.probe), v.title, v.severity, escape(v.detail))
+            table.add_row(escape(v.probe), v.title, v.severity, escape(v.explained))
         console.print(table)
     for note in result.warnings:
         console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)

@@ -4,7 +4,9 @@ The one parent/child comparison: the gate decides on it, and the report's "do no
 is the gate's decision on every lineage edge of a run (:mod:`auditkit.gate.evaluate`). On the
 n items of a probe that both models were scored on: ``n_inherited`` both fail (n11),
 ``n_new`` only the candidate fails (n01), ``n_fixed`` only the parent fails (n10), the rest
-both pass (n00). Counts are ``n_*``, shares ``*_rate``. Pure: a results table
+both pass (n00). Counts are ``n_*``, shares ``*_rate``. Each item keeps both models' judge
+confidence (generation; NaN otherwise), which :mod:`auditkit.gate.robust` uses to ask whether a
+conclusion rests on replies the judge is unsure about. Pure: a results table
 (docs/run-format.md) in, tables out.
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ from auditkit.errors import AuditError
 KEY = ["probe", "item"]
 ITEM_COLUMNS = ["probe", "category", "dimension", "kind", "item", "group", "parent_failed",
                 "candidate_failed", "change", "parent_output", "candidate_output",
-                "candidate_chosen"]
+                "candidate_chosen", "parent_confidence", "candidate_confidence"]
 TABLE_COLUMNS = ["probe", "category", "dimension", "kind", "n_items", "n_parent_failed",
                  "n_candidate_failed", "parent_rate", "parent_rate_lo", "parent_rate_hi",
                  "candidate_rate", "candidate_rate_lo", "candidate_rate_hi", "rate_change",
@@ -68,11 +70,13 @@ def paired_items(results: pd.DataFrame, *, candidate: str,
     for model in (candidate, parent):
         if not (results["model"] == model).any():
             raise AuditError("results", f"no results for model {model!r}", field="model")
+    if "confidence" not in results:             # a table written before judges had one
+        results = results.assign(confidence=np.nan)
     cols = ["probe", "category", "dimension", "kind", "item", "group", "failed", "output",
-            "chosen"]
+            "chosen", "confidence"]
     cand = results.loc[results["model"] == candidate, cols].rename(
         columns={"chosen": "candidate_chosen"})
-    par = results.loc[results["model"] == parent, KEY + ["failed", "output"]]
+    par = results.loc[results["model"] == parent, KEY + ["failed", "output", "confidence"]]
     for model, rows in ((candidate, cand), (parent, par)):
         if rows.duplicated(KEY).any():
             raise AuditError("results", f"model {model!r} has more than one result for an item",
@@ -81,7 +85,9 @@ def paired_items(results: pd.DataFrame, *, candidate: str,
     merged = merged.rename(columns={"failed_candidate": "candidate_failed",
                                     "failed_parent": "parent_failed",
                                     "output_candidate": "candidate_output",
-                                    "output_parent": "parent_output"})
+                                    "output_parent": "parent_output",
+                                    "confidence_candidate": "candidate_confidence",
+                                    "confidence_parent": "parent_confidence"})
     c, p = merged["candidate_failed"].to_numpy(bool), merged["parent_failed"].to_numpy(bool)
     merged["change"] = np.select([c & p, c & ~p, ~c & p], ["inherited", "new", "fixed"],
                                  "passed")

@@ -10,7 +10,9 @@ from typing import Any
 
 from auditkit.gate.checks import CheckContext, check_kind
 from auditkit.gate.compare import Comparison
+from auditkit.gate.judges import judged_by
 from auditkit.gate.policy import Policy, Severity
+from auditkit.gate.robust import Unsure
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,16 @@ class Verdict:
     observed: float            # the checked quantity (NaN when it is undefined)
     threshold: Any
     detail: str                # what was observed against what was allowed, in words
+    judge: str = ""            # generation probes: who judged the replies (JudgeRef.label)
+    unsure: Unsure | None = None   # a failed check on a generation probe: its unsure replies
+
+    @property
+    def explained(self) -> str:
+        """The detail, then who judged the replies and, for a failed check, whether it rests
+        on replies the judge is unsure about (:mod:`auditkit.gate.robust`)."""
+        notes = [judged_by(self.judge)] if self.judge else []
+        notes += [self.unsure.text] if self.unsure is not None else []
+        return "; ".join([self.detail, *notes])
 
     @property
     def blocking(self) -> bool:

@@ -7,29 +7,66 @@ same results and policy. Pure: a results table in, :class:`GateResult` out.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 import pandas as pd
 
-from auditkit.gate.compare import compare
-from auditkit.gate.decide import decide
+from auditkit.gate.compare import Comparison, compare
+from auditkit.gate.decide import Verdict, decide
+from auditkit.gate.judges import UNSURE_BELOW, JudgeRef, judges_used, probe_judges
 from auditkit.gate.policy import Policy
 from auditkit.gate.result import GateResult
+from auditkit.gate.robust import check_unsure
 from auditkit.lineage import Lineage
+from auditkit.store.manifest import RunManifest
 
 
-def gate_results(results: pd.DataFrame, *, candidate: str, parent: str,
-                 policy: Policy) -> GateResult:
-    """``candidate`` against ``parent`` item by item on every probe, under ``policy``."""
+def gate_results(results: pd.DataFrame, *, candidate: str, parent: str, policy: Policy,
+                 manifest: RunManifest | None = None,
+                 judge_confidence: float = UNSURE_BELOW) -> GateResult:
+    """``candidate`` against ``parent`` item by item on every probe, under ``policy``.
+
+    A check on a generation probe names the judge of its replies (agreement from ``manifest``
+    when given); a failed one says whether it rests on replies judged with a confidence below
+    ``judge_confidence`` (:func:`auditkit.gate.robust.check_unsure`).
+    """
     comparison = compare(results, candidate=candidate, parent=parent,
                          correction=policy.correction)
-    return GateResult(candidate, parent, policy, comparison, tuple(decide(policy, comparison)))
+    pair = results[results["model"].isin([candidate, parent])]
+    verdicts = explain(decide(policy, comparison), comparison, policy,
+                       probe_judges(pair, manifest), judge_confidence)
+    return GateResult(candidate, parent, policy, comparison, tuple(verdicts),
+                      judges=judges_used(pair, manifest, below=judge_confidence,
+                                         models=(parent, candidate)),
+                      judge_confidence=judge_confidence)
 
 
-def gate_lineage(results: pd.DataFrame, lineage: Lineage, policy: Policy) -> list[GateResult]:
+def explain(verdicts: list[Verdict], comparison: Comparison, policy: Policy,
+            judges: Mapping[str, JudgeRef], below: float) -> list[Verdict]:
+    """The verdicts of generation probes with their judge and, when failed, their unsure
+    replies; the others as they are."""
+    out = []
+    for v in verdicts:
+        if v.probe not in judges:
+            out.append(v)
+            continue
+        alpha = policy.rules_for(v.probe, v.category).alpha
+        unsure = None if v.passed else check_unsure(comparison, v.probe, v.rule, v.threshold,
+                                                   alpha=alpha, below=below)
+        out.append(replace(v, judge=judges[v.probe].label, unsure=unsure))
+    return out
+
+
+def gate_lineage(results: pd.DataFrame, lineage: Lineage, policy: Policy, *,
+                 manifest: RunManifest | None = None,
+                 judge_confidence: float = UNSURE_BELOW) -> list[GateResult]:
     """Every model whose lineage parent has results, gated against that parent, in lineage
     order. Roots, and models whose parent has no results, have nothing to be gated against."""
     present = set(results["model"])
     scored = [m for m in lineage.topological() if m in present]
-    return [gate_results(results, candidate=child, parent=parent, policy=policy)
+    return [gate_results(results, candidate=child, parent=parent, policy=policy,
+                         manifest=manifest, judge_confidence=judge_confidence)
             for parent, child in lineage.edges(within=scored)]
 
 

@@ -17,11 +17,13 @@ from typing import Any
 import pandas as pd
 
 from auditkit.gate.decide import Verdict
+from auditkit.gate.judges import LABEL_WORDS, LABELS, JudgeUse, use_record
 from auditkit.gate.result import GateResult
 from auditkit.present import answer_text, item_text, md_code, md_text, pct, pval, xml_text
 
 MAX_ITEMS_SHOWN = 10          # regressed items listed per probe in the Markdown
 MAX_CELL_CHARS = 200          # item text and model output are cut to this in the Markdown
+MAX_RESULT_CHARS = 800        # a check's result with its judge and unsure notes (no model text)
 OUTPUT_FILES = {"markdown": "gate.md", "junit": "gate-junit.xml", "json": "gate.json"}
 
 
@@ -38,7 +40,7 @@ def markdown_summary(result: GateResult) -> str:
     """The gate's summary for a pull request or a CI step summary."""
     parts = [_md_header(result), _md_checks("Failed checks", result.failed),
              _md_checks("Warnings (not gating)", result.warned), _md_regressed(result),
-             _md_probes(result), _md_notes(result)]
+             _md_judges(result), _md_probes(result), _md_notes(result)]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
@@ -61,8 +63,8 @@ def _md_checks(title: str, verdicts: list[Verdict]) -> str:
     if not verdicts:
         return ""
     lines = [f"### {title}", "", "| probe | check | result |", "|---|---|---|"]
-    lines += [f"| {md_code(v.probe)} | {md_text(v.title)} | {md_text(v.detail, MAX_CELL_CHARS)} |"
-              for v in verdicts]
+    lines += [f"| {md_code(v.probe)} | {md_text(v.title)} | "
+              f"{md_text(v.explained, MAX_RESULT_CHARS)} |" for v in verdicts]
     return "\n".join(lines)
 
 
@@ -96,14 +98,14 @@ def _md_probes(result: GateResult) -> str:
     label = "Holm p" if result.comparison.correction == "holm" else "p (uncorr.)"
     lines = ["<details><summary>Every probe: candidate against parent</summary>", "",
              f"| probe | items | parent fails (95% CI) | candidate fails (95% CI) | new | fixed "
-             f"| inherited | McNemar p | {label} | checks |", "|---" * 10 + "|"]
-    status = _probe_status(result.verdicts)
+             f"| inherited | McNemar p | {label} | checks | judge |", "|---" * 11 + "|"]
+    status, judges = _probe_status(result.verdicts), probe_judge_labels(result)
     for _, r in result.comparison.table.iterrows():
         lines.append(
             f"| {md_code(r['probe'])} | {r['n_items']} | {_rate_ci(r, 'parent')} | "
             f"{_rate_ci(r, 'candidate')} | {r['n_new']} | {r['n_fixed']} | {r['n_inherited']} | "
             f"{pval(r['mcnemar_p'], exact=True)} | {pval(r['adjusted_p'], exact=True)} | "
-            f"{status.get(r['probe'], '-')} |")
+            f"{status.get(r['probe'], '-')} | {md_text(judges.get(r['probe'], '-'))} |")
     return "\n".join(lines + ["", "</details>"])
 
 
@@ -119,6 +121,30 @@ def _probe_status(verdicts: tuple[Verdict, ...]) -> dict[str, str]:
     return {p: ("failed" if any(v.blocking for v in vs) else
                 "warning" if any(not v.passed for v in vs) else f"{len(vs)} passed")
             for p, vs in out.items()}
+
+
+def probe_judge_labels(result: GateResult) -> dict[str, str]:
+    """Generation probe -> its judge ('default 3', 'not recorded')."""
+    return {p: use.judge.label for use in result.judges for p in use.probes}
+
+
+def _md_judges(result: GateResult) -> str:
+    """Who judged the generation probes' replies, its measured agreement, how many replies it
+    was unsure about and its labels per model."""
+    if not result.judges:
+        return ""
+    lines = ["### Judges", "", "Generation probes fail or pass on a judge's label of each reply "
+             f"(docs/judge.md); a reply is unsure below confidence {result.judge_confidence:g}."]
+    return "\n".join(lines + ["", *(_md_judge(use) for use in result.judges)])
+
+
+def _md_judge(use: JudgeUse) -> str:
+    probes = ", ".join(md_code(p) for p in use.probes)
+    labels = "; ".join(f"{md_code(m)} " + " / ".join(str(c[k]) for k in LABELS)
+                       for m, c in use.labels.items())
+    return (f"- **{md_text(use.judge.label)}** judged {probes}. Agreement with human labels: "
+            f"{md_text(use.judge.agreement_text)}. Unsure replies: {md_text(use.unsure_text)}. "
+            f"Labels ({' / '.join(LABEL_WORDS[k] for k in LABELS)}): {labels}.")
 
 
 def _md_notes(result: GateResult) -> str:
@@ -137,8 +163,9 @@ def junit_xml(result: GateResult) -> str:
     suite = ET.SubElement(suites, "testsuite", name=name, tests=str(len(result.verdicts)),
                           failures=str(n_failed), errors="0", skipped="0")
     props = ET.SubElement(suite, "properties")
+    judges = [("judge", f"{u.judge.label}: {', '.join(u.probes)}") for u in result.judges]
     for key, value in (("candidate", result.candidate), ("parent", result.parent),
-                       ("policy", result.policy.name)):
+                       ("policy", result.policy.name), *judges):
         ET.SubElement(props, "property", name=key, value=xml_text(value))
     for verdict in result.verdicts:
         _junit_case(suite, verdict, result)
@@ -151,13 +178,13 @@ def _junit_case(suite: ET.Element, verdict: Verdict, result: GateResult) -> None
                          name=verdict.rule, time="0")
     if verdict.blocking:
         failure = ET.SubElement(case, "failure", type=f"gate.{verdict.rule}",
-                                message=xml_text(f"{verdict.title}: {verdict.detail}"))
+                                message=xml_text(f"{verdict.title}: {verdict.explained}"))
         failure.text = xml_text(_regressed_lines(result, verdict.probe))
     elif not verdict.passed:
         ET.SubElement(case, "system-out").text = xml_text(f"WARNING ({verdict.title}): "
-                                                          f"{verdict.detail}")
+                                                          f"{verdict.explained}")
     else:
-        ET.SubElement(case, "system-out").text = xml_text(verdict.detail)
+        ET.SubElement(case, "system-out").text = xml_text(verdict.explained)
 
 
 def _regressed_lines(result: GateResult, probe: str) -> str:
@@ -177,6 +204,9 @@ def _regressed_lines(result: GateResult, probe: str) -> str:
 def gate_record(result: GateResult) -> dict[str, Any]:
     """Everything the gate decided, JSON-ready (NaN as null)."""
     regressed = result.comparison.regressed()
+    judges = probe_judge_labels(result)
+    probes = [{**row, "judge": judges.get(row["probe"])}
+              for row in result.comparison.table.to_dict(orient="records")]
     record: dict[str, Any] = _clean({
         "passed": result.passed, "candidate": result.candidate, "parent": result.parent,
         "policy": {"name": result.policy.name,
@@ -185,8 +215,12 @@ def gate_record(result: GateResult) -> dict[str, Any]:
         "scoring": {"scored": result.scored, "cached": result.cached},
         "verdicts": [{"probe": v.probe, "category": v.category, "rule": v.rule,
                       "passed": v.passed, "severity": v.severity, "observed": v.observed,
-                      "threshold": v.threshold, "detail": v.detail} for v in result.verdicts],
-        "probes": result.comparison.table.to_dict(orient="records"),
+                      "threshold": v.threshold, "detail": v.detail, "judge": v.judge or None,
+                      "unsure": v.unsure.record() if v.unsure else None}
+                     for v in result.verdicts],
+        "probes": probes,
+        "judge_confidence": result.judge_confidence,
+        "judges": [use_record(use) for use in result.judges],
         "regressed": regressed[["probe", "item", "group", "candidate_output"]]
         .to_dict(orient="records"),
         "warnings": list(result.warnings),

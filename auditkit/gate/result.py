@@ -7,6 +7,7 @@ from pathlib import Path
 
 from auditkit.gate.compare import Comparison
 from auditkit.gate.decide import Verdict
+from auditkit.gate.judges import UNSURE_BELOW, JudgeUse
 from auditkit.gate.policy import Policy
 from auditkit.types import Item
 
@@ -16,6 +17,8 @@ class GateResult:
     """The candidate against its parent under a policy.
 
     ``items`` maps (probe, item id) to the probe item, so outputs can show what regressed.
+    ``judges``: who judged the generation probes' replies of the two models, and how sure it
+    was (:mod:`auditkit.gate.judges`); a reply is unsure below ``judge_confidence``.
     """
 
     candidate: str
@@ -28,6 +31,8 @@ class GateResult:
     run_dir: Path | None = None
     scored: int = 0                    # outcomes newly scored for this gate
     cached: int = 0                    # outcomes taken from the cache
+    judges: tuple[JudgeUse, ...] = ()
+    judge_confidence: float = UNSURE_BELOW
 
     @property
     def passed(self) -> bool:

@@ -14,6 +14,7 @@ from auditkit.errors import AuditError
 from auditkit.family import load_family
 from auditkit.gate.compare import Comparison
 from auditkit.gate.evaluate import gate_results
+from auditkit.gate.judges import UNSURE_BELOW
 from auditkit.gate.outputs import write_outputs
 from auditkit.gate.policy import ALL_ITEMS, Policy, load_policy
 from auditkit.gate.result import GateResult
@@ -29,15 +30,18 @@ def run_gate(family_dir: Path, candidate: str, *, parent: str | None = None,
              selection: str | None = None, out_dir: Path | None = None,
              backend: BackendSettings | None = None, open_backend: BackendOpener | None = None,
              progress: Progress | None = None, judge: str | None = None,
-             judge_args: Mapping[str, Any] | None = None) -> GateResult:
+             judge_args: Mapping[str, Any] | None = None,
+             judge_confidence: float = UNSURE_BELOW) -> GateResult:
     """Decide whether ``candidate`` may ship: score it (and its parent, if not cached), compare
     the two item by item and apply ``policy`` (a Policy, a policy file, or None: the default).
 
     The parent is the lineage's unless ``parent`` names another member. Probes: ``probe_names``
     / ``categories`` / ``selection`` when given (selection ``"all"``: every item), else the
     policy's ``probes`` section. Replies are judged as in a run (:func:`run_audit`): by each
-    probe's judge, or ``judge`` with ``judge_args``. Writes the run directory (results,
-    manifest) and the gate's outputs (gate.md, gate-junit.xml, gate.json) to ``out_dir``.
+    probe's judge, or ``judge`` with ``judge_args``; a failed check on a generation probe says
+    whether it rests on replies judged with a confidence below ``judge_confidence``. Writes the
+    run directory (results, manifest) and the gate's outputs (gate.md, gate-junit.xml,
+    gate.json) to ``out_dir``.
     """
     policy = policy if isinstance(policy, Policy) else load_policy(policy)
     backend = backend or BackendSettings()
@@ -49,7 +53,8 @@ def run_gate(family_dir: Path, candidate: str, *, parent: str | None = None,
     options = replace(options, judge=judge, judge_args=dict(judge_args or {}))
     probes = select_probes(options)
     run = run_audit(options, progress=progress, open_backend=open_backend)
-    decided = gate_results(run.results, candidate=candidate, parent=parent, policy=policy)
+    decided = gate_results(run.results, candidate=candidate, parent=parent, policy=policy,
+                           manifest=run.manifest, judge_confidence=judge_confidence)
     result = replace(decided, items={(p.name, it.id): it for p in probes for it in p.items},
                      warnings=tuple(_warnings(family, policy, decided.comparison, candidate,
                                               parent)),
