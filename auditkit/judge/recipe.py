@@ -54,7 +54,7 @@ CANDIDATES: tuple[Candidate, ...] = (
               note="as above, n-grams only for replies with refusal evidence"),
 )
 HARMFUL_CANDIDATES = ("cues", "words+cues", "masked+cues", "masked+evidence C=1")
-DEFAULT = "masked+evidence C=1"
+DEFAULT = "masked+cues"
 
 
 def candidate(name: str) -> Candidate:
