@@ -9,19 +9,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
 from auditkit import __version__
 from auditkit.errors import AuditError
 from auditkit.family import load_family
+from auditkit.family.loadable import check_loadable
 from auditkit.judge.apply import JudgeChoice, JudgeProgress, ProbeJudging, judge_results
-from auditkit.paths import cache_dir
+from auditkit.preflight import check_judges, check_out_dir
 from auditkit.probes import load_probes
-from auditkit.score.backends import BackendOpener, get_backend, scoring_config
+from auditkit.score.backends import BackendOpener, ScoringConfig, get_backend, scoring_config
 from auditkit.score.engine import Progress, ScoringStats, score_family
-from auditkit.score.executors import get_executor
+from auditkit.score.executors import Executor, get_executor
 from auditkit.score.settings import BackendSettings
 from auditkit.store import (
     FamilyRef,
@@ -36,9 +37,9 @@ from auditkit.store import (
     collect_results,
     write_run,
 )
+from auditkit.store.cache import CACHE_FILE as CACHE_FILE
+from auditkit.store.cache import default_cache_path
 from auditkit.types import Family, ModelNode, Probe
-
-CACHE_FILE = "results.sqlite"
 
 
 @dataclass(frozen=True)
@@ -72,55 +73,95 @@ class AuditRun:
 
 
 def audit_family(options: AuditOptions, *, progress: Progress | None = None,
-                 open_backend: BackendOpener | None = None) -> AuditRun:
+                 open_backend: BackendOpener | None = None,
+                 family: Family | None = None) -> AuditRun:
     """The whole audit: :func:`run_audit`, the correlated-failure analysis of the run, then
     its reports (report.html, report.md, summary.json in the run directory)."""
     from auditkit.analyze.io import analyze_run
     from auditkit.report import render_reports
 
-    run = run_audit(options, progress=progress, open_backend=open_backend)
+    run = run_audit(options, progress=progress, open_backend=open_backend, family=family)
     analysis = analyze_run(run.run_dir, seed=options.seed)
     return replace(run, analysis=analysis, reports=render_reports(run.run_dir))
 
 
 def run_audit(options: AuditOptions, *, progress: Progress | None = None,
-              open_backend: BackendOpener | None = None) -> AuditRun:
+              open_backend: BackendOpener | None = None,
+              family: Family | None = None) -> AuditRun:
     """Score the family on the probes (only what the cache lacks), judge the replies of
     generation probes (only what the judgement cache lacks; :mod:`auditkit.judge.apply`) and
     write the run directory.
 
-    Models load through the backend ``options.backend.backend`` names (registered in
+    Everything is checked before anything costly runs: the output path, the probes and their
+    judges, the cache (opened and checked), the family (discovered once, unless ``family``
+    gives it already discovered: its fingerprints and the stamps of their files are what the
+    run scores and checks), the members' bases and tokenizers, the backend. Models load
+    through the backend ``options.backend.backend`` names (registered in
     :mod:`auditkit.score.backends`), unless ``open_backend`` gives one ready made; either way
     the backend reports its own cache key (``scoring_config``), and one that does not is
-    refused.
+    refused. A ``progress`` with a ``family_found(family)`` method is told the family as soon
+    as it is discovered.
     """
     t0 = time.perf_counter()
-    family = load_family(options.family_dir, allow_pickle=options.backend.allow_pickle)
+    if options.out_dir is not None:
+        check_out_dir(options.out_dir)
     probes = select_probes(options)
-    models = _check_models(family, options.models)
-    if open_backend is None:
-        open_backend = get_backend(options.backend.backend, family, options.backend)
-    config = scoring_config(open_backend)
-    executor = get_executor(options.backend.executor, options.backend)
-    t_loaded = time.perf_counter()
-    with ResultCache(cache_dir() / CACHE_FILE) as cache:
-        stats = score_family(family, probes, cache=cache, opener=open_backend,
-                             executor=executor, models=models, fresh=options.fresh,
-                             progress=progress)
-        results = collect_results(family, probes, cache, config.key, models=models)
+    check_judges(probes, options.judge, dict(options.judge_args))
+    with ResultCache(default_cache_path()) as cache:
+        ready = _prepare(options, family, open_backend, progress)
+        t_loaded = time.perf_counter()
+        stats = score_family(ready.family, probes, cache=cache, opener=ready.opener,
+                             executor=ready.executor, models=ready.models,
+                             fresh=options.fresh, progress=progress)
+        results = collect_results(ready.family, probes, cache, ready.config.key,
+                                  models=ready.models)
         t_scored = time.perf_counter()
         judged = judge_results(results, probes, cache.judgements,
                                choice=JudgeChoice(options.judge, dict(options.judge_args)),
                                fresh=options.fresh, progress=_judge_progress(progress))
     t_judged = time.perf_counter()
-    run_dir = options.out_dir or default_run_dir(family)
-    manifest = run_manifest(family, probes, options, stats, device=config.device,
+    config = ready.config
+    manifest = run_manifest(ready.family, probes, options, stats, device=config.device,
                             dtype=config.dtype, config=config.key, judging=judged.probes,
                             timings={"setup_s": t_loaded - t0, "scoring_s": t_scored - t_loaded,
                                      "judging_s": t_judged - t_scored,
                                      "total_s": time.perf_counter() - t0})
-    write_run(run_dir, judged.results, manifest)
-    return AuditRun(run_dir, judged.results, manifest, stats)
+    write_run(ready.run_dir, judged.results, manifest)
+    return AuditRun(ready.run_dir, judged.results, manifest, stats)
+
+
+@runtime_checkable
+class FamilyProgress(Protocol):
+    def family_found(self, family: Family) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A run checked and ready to score."""
+
+    family: Family
+    models: list[str] | None
+    opener: BackendOpener
+    config: ScoringConfig
+    executor: Executor
+    run_dir: Path
+
+
+def _prepare(options: AuditOptions, family: Family | None, open_backend: BackendOpener | None,
+             progress: Progress | None) -> _Ready:
+    """Discover the family (unless given) and check everything the scoring needs."""
+    if family is None:
+        family = load_family(options.family_dir, allow_pickle=options.backend.allow_pickle)
+    if isinstance(progress, FamilyProgress):
+        progress.family_found(family)
+    models = _check_models(family, options.models)
+    check_loadable(family, models or family.names)
+    run_dir = options.out_dir or default_run_dir(family)
+    check_out_dir(run_dir)
+    if open_backend is None:
+        open_backend = get_backend(options.backend.backend, family, options.backend)
+    return _Ready(family, models, open_backend, scoring_config(open_backend),
+                  get_executor(options.backend.executor, options.backend), run_dir)
 
 
 def _judge_progress(progress: Progress | None) -> JudgeProgress | None:

@@ -15,6 +15,8 @@ from auditkit.lineage import Lineage
 
 ModelKind = Literal["full", "lora", "gguf"]
 ParentSource = Literal["manifest", "adapter", "config", "none"]
+# (file name, size, mtime_ns, ctime_ns, inode) of each file, sorted: see auditkit.family.stamp
+Stamp = tuple[tuple[str, int, int, int, int], ...]
 Expectation = Literal["refuse", "comply"]
 
 
@@ -36,6 +38,10 @@ class ModelNode:
     intent: str = ""               # the intended effect of the fine-tune, from the manifest
     base_ref: str | None = None    # adapter_config's base_model_name_or_path, as written
     warnings: tuple[str, ...] = ()
+    # a root adapter's base when it is a local model directory outside the family (absolute)
+    base_path: Path | None = None
+    # the files the fingerprint was computed from, as they were then (auditkit.family.stamp)
+    stamp: Stamp = field(default=(), compare=False, repr=False)
 
     @property
     def short_fingerprint(self) -> str:

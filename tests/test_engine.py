@@ -249,7 +249,7 @@ def test_model_rewritten_mid_run_is_not_cached_under_its_old_fingerprint(family_
         os.utime(config, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # a save lands
         return -1.0, False
 
-    with pytest.raises(AuditError, match="'base' was modified while this run was scoring"):
+    with pytest.raises(AuditError, match="'base' was modified after it was fingerprinted \\(found while scoring it\\)"):
         run_audit(_options(fam, probes_dir, tmp_path / "a"),
                   open_backend=FakeOpener(score_fn=rewrite_base_then_score))
     # nothing of the base group was stored: a clean rerun scores it all

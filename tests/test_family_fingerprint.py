@@ -9,6 +9,7 @@ from pathlib import Path
 from family_helpers import fake_family, fake_gguf
 
 from auditkit.family import files_hashed, load_family
+from auditkit.family.fingerprint import CACHE_SCHEMA
 from auditkit.paths import cache_dir
 
 
@@ -77,7 +78,7 @@ def test_corrupt_cache_file_is_ignored(tmp_path: Path) -> None:
     first = _fps(tmp_path)
     (cache_dir() / "fingerprints.json").write_text("{broken")
     assert _fps(tmp_path) == first
-    assert json.loads((cache_dir() / "fingerprints.json").read_text())["schema"] == 1
+    assert json.loads((cache_dir() / "fingerprints.json").read_text())["schema"] == CACHE_SCHEMA
 
 
 def test_unwritable_cache_only_costs_a_rehash(tmp_path: Path, monkeypatch) -> None:

@@ -66,8 +66,9 @@ def test_cache_persists_each_batch_across_connections(tmp_path):
 def test_corrupt_cache_is_a_clear_error(tmp_path):
     path = tmp_path / "c.sqlite"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(AuditError, match="result cache"):
+    with pytest.raises(AuditError, match="cache file is damaged .*auditkit cache repair") as err:
         ResultCache(path)
+    assert err.value.problems[0].path == str(path)
 
 
 def test_cache_outcome_is_checked_and_typed(tmp_path):

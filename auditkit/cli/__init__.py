@@ -48,3 +48,5 @@ from auditkit.cli import demo as _demo  # noqa: E402
 app.add_typer(_demo.app, name="demo")
 from auditkit.cli import judge as _judge  # noqa: E402
 app.add_typer(_judge.app, name="judge")
+from auditkit.cli import cache as _cache  # noqa: E402,I001
+app.add_typer(_cache.app, name="cache")

@@ -1,8 +1,10 @@
 """``auditkit run``: audit a family (score and judge what the caches lack, store, analyze)."""
 from __future__ import annotations
 
+import os
+import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.markup import escape
@@ -27,6 +29,7 @@ from auditkit.cli._common import (
     DEVICE_OPTION,
     DTYPE_OPTION,
     EXECUTOR_OPTION,
+    EXIT_ERROR,
     JUDGE_ARG_OPTION,
     JUDGE_OPTION,
     THREADS_OPTION,
@@ -39,7 +42,6 @@ from auditkit.cli._common import (
 )
 from auditkit.cli.analyze import print_analysis
 from auditkit.cli.family import family_tree
-from auditkit.family import load_family
 from auditkit.score.settings import BackendSettings
 
 if TYPE_CHECKING:  # pandas and the engine load only when the command runs
@@ -47,6 +49,7 @@ if TYPE_CHECKING:  # pandas and the engine load only when the command runs
 
     from auditkit.score.plan import ModelGroup
     from auditkit.store import ProbeEntry, RunManifest
+    from auditkit.types import Family
 
 INTERRUPTED = 130
 
@@ -78,6 +81,28 @@ class RichProgress:
 
     def judged(self, judge: str, n: int) -> None:
         self.progress.advance(self.judges[judge], n)
+
+
+class RunProgress(RichProgress):
+    """The run's progress, which also prints the family tree once it is discovered (the
+    family the run then scores: it is discovered once)."""
+
+    def family_found(self, family: Family) -> None:
+        self.progress.console.print(family_tree(family))
+        for warning in family.warnings:
+            self.progress.console.print(f"[yellow]warning:[/] {escape(warning)}")
+
+
+def environment_error(err: Exception) -> NoReturn:
+    """An OS or SQLite error that no check turned into an AuditError: one line naming the
+    file when it is known, exit 2; AUDITKIT_DEBUG=1 shows the traceback instead."""
+    if os.environ.get("AUDITKIT_DEBUG"):
+        raise err
+    where = getattr(err, "filename", None)
+    err_console.print(f"[bold red]error:[/] {escape(str(where) + ': ' if where else '')}"
+                      f"{escape(type(err).__name__)}: {escape(str(err))} (set AUDITKIT_DEBUG=1 "
+                      "for the traceback)", soft_wrap=True, highlight=False)
+    raise typer.Exit(EXIT_ERROR)
 
 
 class RateColumn(ProgressColumn):
@@ -140,14 +165,15 @@ def run(
                            selection=selection_of(quick, selection),
                            models=tuple(model or ()), out_dir=out, fresh=fresh, seed=seed,
                            backend=settings, judge=judge, judge_args=judge_args_of(judge_arg))
-    console.print(family_tree(load_family(family, allow_pickle=allow_pickle)))
     try:
         with _progress_bar() as bar:
-            result = audit_family(options, progress=RichProgress(bar))
+            result = audit_family(options, progress=RunProgress(bar))
     except KeyboardInterrupt:
         err_console.print("[yellow]Interrupted.[/] Finished results are kept in the cache; run "
                           "the same command again to resume.")
         raise typer.Exit(INTERRUPTED) from None
+    except (OSError, sqlite3.Error) as err:     # the environment: a clear line, exit 2
+        environment_error(err)
     stats = result.stats
     console.print(f"Scored {stats.scored} outcomes, {stats.cached} from the cache, in "
                   f"{result.manifest.timings.total_s:.1f} s on {result.manifest.device} "

@@ -10,15 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from auditkit.errors import AuditError
-from auditkit.family.discover import TOKENIZER_MARKERS, Candidate, discover
+from auditkit.family.discover import TOKENIZER_MARKERS, Candidate, classify, discover
 from auditkit.family.fingerprint import FileCache, files_hashed, model_fingerprint
 from auditkit.family.lineage import Link, Member, lineage_of, name_members, resolve_links
 from auditkit.family.manifest import MANIFEST_NAME, FamilyManifest, load_family_manifest
+from auditkit.family.stamp import model_stamp
 from auditkit.lineage import Lineage
-from auditkit.types import Family, ModelNode
+from auditkit.types import Family, ModelNode, Stamp
 
 __all__ = ["load_family", "family_to_dict", "load_family_manifest", "files_hashed",
-           "external_base", "MANIFEST_NAME"]
+           "external_base", "base_directory", "MANIFEST_NAME", "NO_TOKENIZER"]
+
+NO_TOKENIZER = "no tokenizer in this model or its ancestors; it cannot be loaded"
 
 
 def load_family(root: Path, *, allow_pickle: bool = False) -> Family:
@@ -29,17 +32,20 @@ def load_family(root: Path, *, allow_pickle: bool = False) -> Family:
     cache = FileCache()
     extra = tuple(e.path for e in manifest.entries) if manifest else ()
     cands = discover(root, cache=cache, allow_pickle=allow_pickle, extra=extra)
+    if not cands:
+        raise AuditError(root, "no models found in this directory: expected model directories "
+                         "(with config.json or adapter_config.json) or .gguf files below it")
     members = {m.name: m for m in name_members(cands, manifest)}
     links = resolve_links(list(members.values()), manifest, root)
     lineage = lineage_of(links, where=manifest_path if manifest else root)
     nodes: dict[str, ModelNode] = {}
     for name in lineage.topological():
         parent = links[name].parent
-        fp = _fingerprint(members[name].cand, nodes[parent].fingerprint if parent else None,
-                          cache)
-        nodes[name] = _node(members[name], links[name], fp, root)
+        nodes[name] = _fingerprinted(members[name], links[name],
+                                     nodes[parent] if parent else None, root, cache,
+                                     allow_pickle)
     cache.save()
-    models = tuple(_with_tokenizer_warning(nodes[n], lineage, nodes, members, root)
+    models = tuple(_with_tokenizer_warning(nodes[n], lineage, nodes, members)
                    for n in lineage.topological())
     return Family(root=root, name=manifest.name if manifest and manifest.name else root.name,
                   models=models, warnings=_family_warnings(models, manifest))
@@ -53,6 +59,42 @@ def _check_root(root: Path) -> Path:
     return root.absolute()
 
 
+def _fingerprinted(member: Member, link: Link, parent: ModelNode | None, root: Path,
+                   cache: FileCache, allow_pickle: bool) -> ModelNode:
+    """The member's node, its fingerprint and the stamp of the files it was computed from (the
+    same before and after hashing, else the model is still being written)."""
+    cand = member.cand
+    base = _external_base(cand, root, cache, allow_pickle) if link.parent is None else None
+    before = _stamp(cand.path, base[0] if base else None)
+    parent_fp = parent.fingerprint if parent else (base[1] if base else None)
+    fingerprint = _fingerprint(cand, parent_fp, cache)
+    if _stamp(cand.path, base[0] if base else None) != before:
+        raise AuditError(cand.path, "changed while it was being fingerprinted (a save still in "
+                         "progress?); run again once the model is stable")
+    return _node(member, link, fingerprint, root, base[0] if base else None, before)
+
+
+def _stamp(path: Path, base_path: Path | None) -> Stamp:
+    try:
+        return model_stamp(path, base_path)
+    except OSError as exc:
+        raise AuditError(getattr(exc, "filename", None) or path,
+                         f"cannot read the model's files: {exc.strerror or exc}") from None
+
+
+def _external_base(cand: Candidate, root: Path, cache: FileCache,
+                   allow_pickle: bool) -> tuple[Path, str] | None:
+    """A root adapter's base outside the family and its fingerprint, when it names a local
+    full model directory (an adapter covers its base's fingerprint, wherever the base is)."""
+    path = base_directory(cand.base_ref, cand.path, root) if cand.kind == "lora" else None
+    if path is None:
+        return None
+    base = classify(path, root, cache=cache, allow_pickle=allow_pickle)
+    if base is None or base.kind != "full":
+        return None
+    return path.absolute(), _fingerprint(base, None, cache)
+
+
 def _fingerprint(cand: Candidate, parent_fp: str | None, cache: FileCache) -> str:
     try:
         # An adapter is only defined together with its base, so it covers the base's fingerprint.
@@ -63,53 +105,62 @@ def _fingerprint(cand: Candidate, parent_fp: str | None, cache: FileCache) -> st
                          f"cannot read the file: {exc.strerror or exc}") from None
 
 
-def _node(member: Member, link: Link, fingerprint: str, root: Path) -> ModelNode:
+def _node(member: Member, link: Link, fingerprint: str, root: Path, base_path: Path | None,
+          stamp: Stamp) -> ModelNode:
     cand, entry = member.cand, member.entry
     warnings = list(cand.warnings) + list(link.warnings)
     if cand.kind == "lora" and link.parent is None:
-        warnings.append(_orphan_adapter_warning(cand, root))
+        warnings.append(_orphan_adapter_warning(cand, root, base_path))
     return ModelNode(
         name=member.name, path=cand.path, kind=cand.kind, parent=link.parent,
         parent_source=link.source, fingerprint=fingerprint, n_params=cand.n_params,
         display_name=entry.display_name if entry else "", tags=entry.tags if entry else (),
         intent=entry.intent if entry else "", base_ref=cand.base_ref, warnings=tuple(warnings),
+        base_path=base_path, stamp=stamp,
     )
 
 
-def external_base(node: ModelNode, root: Path) -> Path | None:
-    """The local directory an adapter outside the family lineage names as its base, if any."""
-    if node.base_ref is None:
+def base_directory(base_ref: str | None, model_path: Path, root: Path) -> Path | None:
+    """The local directory ``base_ref`` names (absolute, or relative to the model or the
+    family directory), if any."""
+    if base_ref is None:
         return None
-    ref = Path(node.base_ref)
-    for path in [ref] if ref.is_absolute() else [node.path / ref, root / ref]:
+    ref = Path(base_ref)
+    for path in [ref] if ref.is_absolute() else [model_path / ref, root / ref]:
         if path.is_dir():
             return path
     return None
 
 
-def _orphan_adapter_warning(cand: Candidate, root: Path) -> str:
+def external_base(node: ModelNode, root: Path) -> Path | None:
+    """The local directory an adapter outside the family lineage names as its base, if any."""
+    return node.base_path or base_directory(node.base_ref, node.path, root)
+
+
+def _orphan_adapter_warning(cand: Candidate, root: Path, base_path: Path | None) -> str:
     if cand.base_ref is None:
         return ("adapter has no base: adapter_config.json has no base_model_name_or_path and "
                 "family.yaml gives no parent; it cannot be loaded")
-    node_like = ModelNode(name="", path=cand.path, kind="lora", parent=None, parent_source="none",
-                          fingerprint="", base_ref=cand.base_ref)
-    if external_base(node_like, root) is not None:
-        return f"base {cand.base_ref!r} is not a member of the family; it is loaded from that path"
+    if base_path is not None:
+        return (f"base {cand.base_ref!r} is not a member of the family; it is loaded from "
+                f"{base_path}, whose files its fingerprint covers")
+    if base_directory(cand.base_ref, cand.path, root) is not None:
+        return (f"base {cand.base_ref!r} is a local directory but not a full model (config.json "
+                "and weights); this adapter cannot be loaded")
     return (f"base {cand.base_ref!r} is not a member of the family nor a local directory; "
             "this adapter cannot be loaded (auditkit never downloads models)")
 
 
 def _with_tokenizer_warning(node: ModelNode, lineage: Lineage, nodes: dict[str, ModelNode],
-                            members: dict[str, Member], root: Path) -> ModelNode:
+                            members: dict[str, Member]) -> ModelNode:
     """Add a warning when neither the model nor an ancestor has a tokenizer."""
     chain = [node.name, *lineage.ancestors(node.name)]
     if any(members[name].cand.has_tokenizer for name in chain):
         return node
-    last = nodes[chain[-1]]
-    base = external_base(last, root) if last.kind == "lora" else None
+    base = nodes[chain[-1]].base_path
     if base is not None and any((base / m).exists() for m in TOKENIZER_MARKERS):
         return node
-    warning = "no tokenizer in this model or its ancestors; it cannot be loaded"
+    warning = NO_TOKENIZER
     return ModelNode(**{**_fields(node), "warnings": node.warnings + (warning,)})
 
 
@@ -132,7 +183,9 @@ def family_to_dict(family: Family) -> dict[str, Any]:
     models = []
     for node in family.models:
         data = asdict(node)
+        del data["stamp"]
         data.update(path=str(node.path), tags=list(node.tags), warnings=list(node.warnings),
+                    base_path=str(node.base_path) if node.base_path else None,
                     short_fingerprint=node.short_fingerprint, depth=family.depth(node.name))
         models.append(data)
     return {"name": family.name, "root": str(family.root), "models": models,

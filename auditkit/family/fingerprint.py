@@ -1,4 +1,5 @@
-"""Content fingerprints of models, with per-file results cached by (path, size, mtime).
+"""Content fingerprints of models, with per-file results cached by (path, size, mtime, ctime,
+inode).
 
 A model's fingerprint is SHA-256 over ``name \\0 sha256(file) \\n`` for its files in sorted name
 order (names are relative to the model directory, so a renamed directory keeps its
@@ -15,10 +16,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from auditkit.errors import AuditError
 from auditkit.paths import cache_dir
 
 CACHE_NAME = "fingerprints.json"
-CACHE_SCHEMA = 1
+CACHE_SCHEMA = 2
+# What a cached fact is valid for: a replaced file (new inode) or a rewrite that kept its size
+# and mtime (the ctime changes whatever utime does) is hashed again.
+STAT_FIELDS = ("size", "mtime_ns", "ctime_ns", "ino")
+FileStat = tuple[int, int, int, int]
 CHUNK = 1 << 20
 
 _files_hashed = 0  # how many files this process has read and hashed (the cache misses)
@@ -53,26 +59,37 @@ class FileCache:
         self.dirty = False
 
     def get(self, path: Path, key: str) -> Any:
-        abs_path, stat = _stat_key(path)
-        entry = self.entries.get(abs_path)
-        if entry is None or entry.get("size") != stat[0] or entry.get("mtime_ns") != stat[1]:
+        return self._get(*_stat_key(path), key)
+
+    def put(self, path: Path, key: str, value: Any) -> None:
+        self._put(*_stat_key(path), key, value)
+
+    def file_hash(self, path: Path) -> str:
+        """The file's SHA-256, from the cache while its stat holds. A file hashed afresh is
+        stat'ed before and after: one that changed meanwhile is an error (its hash would
+        describe no version of it), and the hash is filed under the stat taken before."""
+        real, before = _stat_key(path)
+        cached: str | None = self._get(real, before, "sha256")
+        if cached is None:
+            cached = sha256_file(path)
+            if _stat_key(path)[1] != before:
+                raise AuditError(path, "changed while it was being fingerprinted (a save still "
+                                 "in progress?); run again once the model is stable")
+            self._put(real, before, "sha256", cached)
+        return cached
+
+    def _get(self, real: str, stat: FileStat, key: str) -> Any:
+        entry = self.entries.get(real)
+        if entry is None or _entry_stat(entry) != stat:
             return None
         return entry.get(key)
 
-    def put(self, path: Path, key: str, value: Any) -> None:
-        abs_path, (size, mtime_ns) = _stat_key(path)
-        entry = self.entries.get(abs_path)
-        if entry is None or entry.get("size") != size or entry.get("mtime_ns") != mtime_ns:
-            entry = self.entries[abs_path] = {"size": size, "mtime_ns": mtime_ns}
+    def _put(self, real: str, stat: FileStat, key: str, value: Any) -> None:
+        entry = self.entries.get(real)
+        if entry is None or _entry_stat(entry) != stat:
+            entry = self.entries[real] = dict(zip(STAT_FIELDS, stat))
         entry[key] = value
         self.dirty = True
-
-    def file_hash(self, path: Path) -> str:
-        cached: str | None = self.get(path, "sha256")
-        if cached is None:
-            cached = sha256_file(path)
-            self.put(path, "sha256", cached)
-        return cached
 
     def save(self) -> None:
         """Merge with what is on disk (another process may have written) and replace atomically."""
@@ -95,10 +112,14 @@ class FileCache:
         self.dirty = False
 
 
-def _stat_key(path: Path) -> tuple[str, tuple[int, int]]:
+def _stat_key(path: Path) -> tuple[str, FileStat]:
     real = Path(os.path.realpath(path))
     stat = real.stat()
-    return str(real), (stat.st_size, stat.st_mtime_ns)
+    return str(real), (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+
+def _entry_stat(entry: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(entry.get(name) for name in STAT_FIELDS)
 
 
 def _read_cache(path: Path) -> dict[str, dict[str, Any]]:

@@ -6,7 +6,10 @@ which loads a group only if something is missing and scores the missing items in
 :mod:`auditkit.score.work`). The driver alone writes the cache: each chunk's outcomes are
 committed as it arrives, after checking that its models were not modified meanwhile, so an
 interrupted run loses at most the chunk in flight. Outcomes are filed under the backend's own
-cache key (its ``scoring_config``).
+cache key (its ``scoring_config``). The fingerprints are those the family was discovered with;
+the stamps of the files they were computed from are checked before a group is loaded, once it
+is loaded, and before every write (:mod:`auditkit.family.stamp`). A cache that cannot be
+written is refused before anything is loaded when outcomes are missing from it.
 """
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from auditkit.family.stamp import Stamp, check_unchanged, family_stamps
+from auditkit.errors import AuditError
+from auditkit.family.stamp import check_unchanged, family_stamps
 from auditkit.score.backends import BackendOpener, scoring_config
 from auditkit.score.executors import Executor, LocalExecutor
 from auditkit.score.plan import ModelGroup, plan_groups
@@ -52,8 +56,8 @@ def score_family(family: Family, probes: Sequence[Probe], *, cache: ResultCache,
     groups = plan_groups(family, models)
     tasks = [_task(family, g, probes, None if fresh else cache, config, chunk_items)
              for g in groups]
-    driver = _Driver(family, cache, config, progress,
-                     family_stamps(family, [m for g in groups for m in g.scored]))
+    _check_writable(cache, sum(t.total for t in tasks))
+    driver = _Driver(family, cache, config, progress)
     events = (executor or LocalExecutor()).run(tasks, opener)
     try:
         for event in events:
@@ -80,16 +84,28 @@ def _task(family: Family, group: ModelGroup, probes: Sequence[Probe],
         need[probe.name] = {item_id: tuple(m) for item_id, m in lacking.items()}
     missing = sum(len(members) for lacking in need.values() for members in lacking.values())
     cached = len(group.scored) * sum(len(p.items) for p in probes) - missing
-    return GroupTask(group, tuple(probes), need, cached=cached, chunk_items=chunk_items)
+    stamps = family_stamps(family, [group.base, *group.scored])
+    return GroupTask(group, tuple(probes), need, cached=cached, chunk_items=chunk_items,
+                     stamps=stamps)
+
+
+def _check_writable(cache: ResultCache, missing: int) -> None:
+    """A cache that cannot be written serves a fully cached run, and refuses any other before
+    a model is loaded."""
+    if missing and not cache.writable:
+        raise AuditError(cache.path, f"{missing} outcomes are missing from the result cache and "
+                         f"it cannot be written ({cache.read_only_reason}); make the file and "
+                         "its directory writable, or set AUDITKIT_CACHE_DIR to a writable "
+                         "directory (a run that finds everything cached only reads it)")
 
 
 class _Driver:
     """Consumes the executor's events: writes the cache, counts, reports progress."""
 
     def __init__(self, family: Family, cache: ResultCache, config: str,
-                 progress: Progress | None, stamps: dict[str, Stamp]) -> None:
+                 progress: Progress | None) -> None:
         self.family, self.cache, self.config = family, cache, config
-        self.progress, self.stamps = progress, stamps
+        self.progress = progress
         self.stats = ScoringStats()
 
     def handle(self, event: Event) -> None:
@@ -107,7 +123,7 @@ class _Driver:
 
     def _chunk(self, chunk: ChunkScored) -> None:
         # checked before any write: a changed model stores nothing of this chunk
-        check_unchanged(self.family, chunk.outcomes, self.stamps)
+        check_unchanged(self.family, chunk.outcomes, "while scoring it")
         for member, rows in chunk.outcomes.items():
             self.cache.put_many(self.family.get(member).fingerprint, chunk.probe.version,
                                 self.config, rows)

@@ -2,7 +2,9 @@
 
 A full (or GGUF) model is loaded once together with all of its direct LoRA children, which are
 then scored in mixed-adapter batches. A LoRA adapter whose parent is itself an adapter is
-loaded on its own (the loader merges the chain). Groups follow the family's topological order.
+loaded on its own (the loader merges the chain), and so is an adapter whose base lies outside
+the family (a root of the lineage: the loader finds its base by ``base_model_name_or_path``).
+Groups follow the family's topological order.
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ def plan_groups(family: Family, models: Sequence[str] | None = None) -> list[Mod
     groups = []
     for node in family.models:
         parent_kind = family.get(node.parent).kind if node.parent else None
-        if node.kind == "lora" and parent_kind != "lora":
+        if node.kind == "lora" and node.parent is not None and parent_kind != "lora":
             continue  # served as an adapter in its parent's group
         children = [c.name for c in family.children(node.name)
                     if c.kind == "lora" and c.name in wanted]

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from auditkit.family.stamp import Stamped, check_stamps
 from auditkit.probes.kinds import Request, get_kind
 from auditkit.score.backend import Backend
 from auditkit.score.backends import BackendOpener
@@ -31,6 +32,8 @@ class GroupTask:
     need: Mapping[str, Mapping[str, tuple[str, ...]]]   # probe name -> item id -> members
     cached: int                                          # outcomes of the group found cached
     chunk_items: int = 64
+    # the group's members and their ancestors as fingerprinted: checked where they are loaded
+    stamps: tuple[Stamped, ...] = ()
 
     @property
     def total(self) -> int:
@@ -69,13 +72,16 @@ Event = GroupStarted | ChunkScored | GroupFinished
 
 
 def run_task(task: GroupTask, opener: BackendOpener) -> Iterator[Event]:
-    """Score ``task``: the group is loaded only when something is missing."""
+    """Score ``task``: the group is loaded only when something is missing, and only while its
+    files are those its fingerprints were computed from (checked before and after loading)."""
     yield GroupStarted(task)
     if not task.total:
         yield GroupFinished(task.group, loaded=False)
         return
     started = time.perf_counter()
+    check_stamps(task.stamps, "before loading it")
     with opener.open(task.group) as backend:
+        check_stamps(task.stamps, "while loading it")
         for probe in task.probes:
             yield from _probe_chunks(task, probe, backend)
     yield GroupFinished(task.group, loaded=True, scored=task.total,

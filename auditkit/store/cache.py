@@ -3,7 +3,8 @@
 SQLite, so each batch is committed as it is produced: a killed run loses at most the batch in
 flight, and the next run finds everything else. The cache is keyed by content (fingerprints,
 probe versions), never by names, so a renamed model directory reuses its results and a changed
-one never does.
+one never does. The file is checked when it is opened, opened read-only when it cannot be
+written, and every SQLite error becomes an AuditError naming it (:mod:`auditkit.store.dbfile`).
 """
 from __future__ import annotations
 
@@ -14,10 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from auditkit.errors import AuditError
+from auditkit.paths import cache_dir
+from auditkit.store.dbfile import guarded, open_db
+from auditkit.store.judgements import SCHEMA as JUDGEMENTS_SCHEMA
 from auditkit.store.judgements import JudgementCache
 from auditkit.store.schema import Outcome
 
-_SCHEMA = """
+CACHE_FILE = "results.sqlite"
+
+RESULTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
     fingerprint TEXT NOT NULL,
     probe_version TEXT NOT NULL,
@@ -33,20 +39,17 @@ class ResultCache:
     """Look up and record item outcomes; every ``put_many`` is one committed transaction.
 
     ``judgements`` is the judgement cache of the same file (its own table, same connection).
+    ``writable`` is False when the file could only be opened read-only (``read_only_reason``
+    says why): it then serves what it holds, and a write is an AuditError saying so.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(path)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as err:
-            raise AuditError(path, f"cannot open the result cache ({err}); delete it or pass "
-                                   "another cache directory") from None
-        self.judgements = JudgementCache(path, self._db)
+        opened = open_db(path, (RESULTS_SCHEMA, JUDGEMENTS_SCHEMA))
+        self._db: sqlite3.Connection = opened.db
+        self.read_only_reason = opened.read_only
+        self.writable = not opened.read_only
+        self.judgements = JudgementCache(path, self._db, read_only=opened.read_only)
 
     def get_many(self, fingerprint: str, probe_version: str, config: str,
                  items: Sequence[str]) -> dict[str, Outcome]:
@@ -61,11 +64,13 @@ class ResultCache:
         for start in range(0, len(items), 500):  # SQLite caps the number of bound parameters
             chunk = list(items[start:start + 500])
             sql = query.format(",".join("?" * len(chunk)))
-            for item, outcome in self._db.execute(sql, [fingerprint, probe_version, config, *chunk]):
-                try:
-                    found[item] = Outcome.from_mapping(json.loads(outcome))
-                except ValueError:
-                    continue
+            with guarded(self.path, "read"):
+                rows = self._db.execute(sql, [fingerprint, probe_version, config, *chunk])
+                for item, outcome in rows.fetchall():
+                    try:
+                        found[item] = Outcome.from_mapping(json.loads(outcome))
+                    except ValueError:
+                        continue
         return found
 
     def put_many(self, fingerprint: str, probe_version: str, config: str,
@@ -74,11 +79,12 @@ class ResultCache:
         a mapping (a scorer's dict) is checked against :class:`Outcome` first."""
         rows = [(fingerprint, probe_version, item, config, json.dumps(
                     _outcome(outcome).to_dict(), sort_keys=True)) for item, outcome in outcomes]
-        with self._db:
+        with guarded(self.path, "written"), self._db:
             self._db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)", rows)
 
     def count(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+        with guarded(self.path, "read"):
+            return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
 
     def close(self) -> None:
         self._db.close()
@@ -88,6 +94,16 @@ class ResultCache:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def default_cache_path() -> Path:
+    """The result cache of this user: ``cache_dir()/results.sqlite``."""
+    try:
+        return cache_dir() / CACHE_FILE
+    except OSError as exc:
+        raise AuditError(getattr(exc, "filename", None) or "AUDITKIT_CACHE_DIR",
+                         f"cannot create the cache directory: {exc.strerror or exc}; set "
+                         "AUDITKIT_CACHE_DIR to a writable directory") from None
 
 
 def _outcome(value: Outcome | Mapping[str, Any]) -> Outcome:

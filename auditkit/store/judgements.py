@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditkit.errors import AuditError
+from auditkit.store.dbfile import guarded, open_db
 
 if TYPE_CHECKING:  # the judge package (and its models) loads only when judging
     from auditkit.judge.base import Judgement
@@ -72,22 +72,19 @@ def _number(value: Any, optional: bool = False) -> bool:
 
 
 class JudgementCache:
-    """Look up and record judgements. ``db``: an open connection to share (the result cache's),
-    else the file at ``path`` is opened (created if missing)."""
+    """Look up and record judgements. ``db``: an open connection to share (the result cache's,
+    which made the table; ``read_only`` says why it cannot be written, "" when it can), else
+    the file at ``path`` is opened (created if missing; :func:`auditkit.store.dbfile.open_db`)."""
 
-    def __init__(self, path: Path, db: sqlite3.Connection | None = None) -> None:
+    def __init__(self, path: Path, db: sqlite3.Connection | None = None, *,
+                 read_only: str = "") -> None:
         self.path = path
         self._own = db is None
-        try:
-            if db is None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(path)
-                db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as err:
-            raise AuditError(path, f"cannot open the judgement cache ({err}); delete it or "
-                                   "pass another cache directory") from None
+        if db is None:
+            opened = open_db(path, (SCHEMA,))
+            db, read_only = opened.db, opened.read_only
         self._db = db
+        self.read_only_reason = read_only
 
     def get_many(self, judge: str, version: str, keys: Sequence[str]) -> dict[str, Judgement]:
         """The judgements stored for these reply keys (key -> judgement); misses left out."""
@@ -97,7 +94,9 @@ class JudgementCache:
         for start in range(0, len(keys), 500):    # SQLite caps the number of bound parameters
             chunk = list(keys[start:start + 500])
             sql = query.format(",".join("?" * len(chunk)))
-            for key, text in self._db.execute(sql, [judge, version, *chunk]):
+            with guarded(self.path, "read"):
+                rows = self._db.execute(sql, [judge, version, *chunk]).fetchall()
+            for key, text in rows:
                 judgement = judgement_from_json(text)
                 if judgement is not None:
                     found[key] = judgement
@@ -107,15 +106,15 @@ class JudgementCache:
                  judgements: Iterable[tuple[str, Judgement]]) -> None:
         """Record (reply key, judgement) pairs in one transaction (replacing older values)."""
         rows = [(key, judge, version, judgement_json(j)) for key, j in judgements]
-        with self._db:
+        with guarded(self.path, "written"), self._db:
             self._db.executemany("INSERT OR REPLACE INTO judgements VALUES (?, ?, ?, ?)", rows)
 
     def count(self, judge: str | None = None) -> int:
         """Judgements stored (of ``judge`` only, when given)."""
-        if judge is None:
-            return int(self._db.execute("SELECT COUNT(*) FROM judgements").fetchone()[0])
-        sql = "SELECT COUNT(*) FROM judgements WHERE judge=?"
-        return int(self._db.execute(sql, (judge,)).fetchone()[0])
+        sql = "SELECT COUNT(*) FROM judgements" + ("" if judge is None else " WHERE judge=?")
+        args = () if judge is None else (judge,)
+        with guarded(self.path, "read"):
+            return int(self._db.execute(sql, args).fetchone()[0])
 
     def close(self) -> None:
         if self._own:

@@ -74,7 +74,12 @@ def write_manifest(run_dir: str | Path, manifest: RunManifest) -> Path:
 
 
 def write_run(run_dir: str | Path, results: pd.DataFrame, manifest: RunManifest) -> Path:
-    """Write a whole run directory (results first: a run is complete once its manifest is)."""
-    write_results(run_dir, results)
-    write_manifest(run_dir, manifest)
+    """Write a whole run directory (results first: a run is complete once its manifest is);
+    a file that cannot be written (no space, no permission) is an AuditError naming it."""
+    try:
+        write_results(run_dir, results)
+        write_manifest(run_dir, manifest)
+    except OSError as exc:
+        raise AuditError(getattr(exc, "filename", None) or run_dir, "cannot write the run "
+                         f"directory: {exc.strerror or exc}") from None
     return Path(run_dir)
