@@ -92,10 +92,21 @@ def _num(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+HEADERS = {"n_human": "humans", "n_judge": "judge", "agreement": "agree", "kappa": "kappa",
+           "agreement_refuse": "agree r/c", "kappa_refuse": "kappa r/c",
+           "human_refusal_rate": "refuse% hum", "judge_refusal_rate": "refuse% judge",
+           "prompt_type": "prompt type", "model_a": "model a", "model_b": "model b",
+           "n_prompts": "n", "errors_a": "err a", "errors_b": "err b",
+           "shared_errors": "shared err", "shared_errors_chance": "chance",
+           "ec_human": "EC hum", "ec_judge": "EC judge", "ec_diff": "EC diff"}
+
+
 def _table(title: str, frame: pd.DataFrame, columns: list[str]) -> Table:
     table = Table(title=title, title_justify="left")
     for col in columns:
-        table.add_column(col, justify="left" if frame[col].dtype == object else "right")
+        text = frame[col].dtype == object
+        table.add_column(HEADERS.get(col, col), justify="left" if text else "right",
+                         overflow="fold", no_wrap=not text)
     for row in frame[columns].itertuples(index=False):
         table.add_row(*(_num(v) for v in row))
     return table
