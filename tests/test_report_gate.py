@@ -59,8 +59,9 @@ def _gate_decisions(run_dir: Path, policy_path: Path | None) -> dict[str, list[s
     run, policy = read_run(run_dir), load_policy(policy_path)
     decisions = {}
     for parent, child in run.lineage.edges():
-        gate = gate_results(run.results, candidate=child, parent=parent, policy=policy)
-        decisions[child] = [f"{v.probe}, {v.title}: {v.detail}" for v in gate.failed]
+        gate = gate_results(run.results, candidate=child, parent=parent, policy=policy,
+                            manifest=run.manifest)
+        decisions[child] = [f"{v.probe}, {v.title}: {v.explained}" for v in gate.failed]
     return decisions
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from auditkit.cli._common import console, handles_errors
+from auditkit.cli._common import JUDGE_CONFIDENCE_OPTION, console, handles_errors
 
 
 @handles_errors
@@ -21,6 +21,7 @@ def report(
                                      "uses the policy's alpha."),
     reanalyze: bool = typer.Option(False, "--reanalyze", help="Recompute RUN_DIR/analysis/ "
                                    "even when it is up to date."),
+    judge_confidence: float = JUDGE_CONFIDENCE_OPTION,
 ) -> None:
     """Write RUN_DIR/report.html, report.md and summary.json (analysing the run first when
     RUN_DIR/analysis/ is missing or older than the results). 'Do not ship' lists the models
@@ -28,7 +29,8 @@ def report(
     from auditkit.gate import load_policy  # pandas, matplotlib: lazily
     from auditkit.report import ReportOptions, render_reports
 
-    options = ReportOptions(policy=load_policy(policy), alpha=alpha)
+    options = ReportOptions(policy=load_policy(policy), alpha=alpha,
+                            judge_confidence=judge_confidence)
     paths = render_reports(run_dir, options=options, reanalyze=reanalyze)
     for path in paths.all():     # one line each, never wrapped: scripts can read them
         console.print(f"{escape(str(path))}  [dim]{_size(path)}[/]", soft_wrap=True,

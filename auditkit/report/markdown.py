@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditkit.present import md_text
+from auditkit.report.judges import JudgesView, judges_intro
 from auditkit.report.systemic import Systemic
 from auditkit.report.tables import Cell, Column, Table
 from auditkit.report.tree import TreeNode, tree_rows
@@ -21,6 +22,7 @@ MAX_CHARS = 60_000
 MAX_CELL = 160              # characters of one table cell
 START_ROWS = 400            # rows per table before any cut
 MIN_ROWS = 3
+MAX_REASON = 600           # characters of one failed check's reason (judge and unsure notes)
 
 
 def md_table(table: Table, limit: int) -> str:
@@ -77,6 +79,7 @@ def render_markdown(ctx: dict[str, Any], max_chars: int = MAX_CHARS) -> str:
              _fixed("## Inheritance along lineage edges"), _table(t["edges"], "All probes pooled"),
              _table(t["blast"], "What the roots pass down"),
              _fixed("## Correlated failure per probe"), _table(t["scopes"]),
+             *_judges(ctx["judges"], t),
              _fixed("## Systemic failures"), _systemic(ctx["systemic"]),
              _fixed("## Provenance\n\n" + _facts(ctx)), _table(t["models"], "Models"),
              _table(t["probes"], "Probes"), _fixed(_footer(ctx))]
@@ -108,7 +111,7 @@ def _verdict(ctx: dict[str, Any]) -> str:
 
 def _flag_lines(flags: list[Flag], shown: int = 40) -> list[str]:
     lines = [f"- **{md_text(f.model)}** against {md_text(f.parent)}: "
-             f"{md_text('; '.join(f.reasons), 600)}" for f in flags[:shown]]
+             f"{'; '.join(md_text(r, MAX_REASON) for r in f.reasons)}" for f in flags[:shown]]
     if len(flags) > shown:
         lines.append(f"- _…{len(flags) - shown} more models; see report.html._")
     return lines
@@ -124,6 +127,19 @@ def _tree(nodes: tuple[TreeNode, ...]) -> Part:
         return "\n".join(body)
 
     return Part(render, len(lines))
+
+
+def _judges(view: JudgesView, t: dict[str, Table]) -> list[Part]:
+    """Who judged the generation probes, the significant changes that rest on unsure replies
+    and the labels per model."""
+    parts = [_fixed("## Judges\n\n" + md_text(judges_intro(view)))]
+    if view.uses:
+        parts.append(_table(t["judges"]))
+    if view.edges:
+        parts.append(_table(t["unsure_edges"], t["unsure_edges"].title))
+    if view.uses:
+        parts.append(_table(t["judge_labels"], t["judge_labels"].title))
+    return parts
 
 
 SYSTEMIC_COLUMNS = (Column("probe"), Column("item"), Column("failed by", True), Column("item text"),
