@@ -14,8 +14,7 @@ from auditkit.errors import AuditError
 from auditkit.judge import LABELS, get_judge
 from auditkit.judge.data import LabelledReply
 from auditkit.judge.default import MODEL_DIR
-from auditkit.judge.features import (MASKED_PATTERN, char_wb_ngrams, cues, mask,
-                                     word_ngrams)
+from auditkit.judge.features import MASKED_PATTERN, char_wb_ngrams, cues, mask, word_ngrams
 from auditkit.judge.linear import load_linear
 from auditkit.judge.train import BlockSpec, Candidate, export, fit
 

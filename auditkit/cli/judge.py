@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pandas as pd
 import typer
@@ -41,7 +41,7 @@ def evaluate(
                                        "prompt, reply, label [, model, prompt_type, expect, "
                                        "harmful] (docs/judge.md)."),
     judge: str = typer.Option("default", "--judge", "-j", help="The judge's name."),
-    option: Optional[list[str]] = typer.Option(None, "--option", "-o", help=OPTION_HELP),
+    option: list[str] | None = typer.Option(None, "--option", "-o", help=OPTION_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
     """Measure a judge against human labels: agreement, kappa, precision and recall, per model
@@ -59,13 +59,13 @@ def evaluate(
 def train(
     data: Path = typer.Option(..., "--data", help="The judge data folder (openai-rbr-gold/, "
                               "gptfuzz/, chatgpt-refusals/), e.g. ../shared/judge-data."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Where to write model.json and "
+    out: Path | None = typer.Option(None, "--out", help="Where to write model.json and "
                                        "weights.npz (default: the packaged model's folder)."),
     compare: bool = typer.Option(False, "--compare", help="First compare the candidates "
                                  "(several minutes) and print their table."),
 ) -> None:
     """Train the default judge from the labelled replies (recipe in docs/judge.md)."""
-    from auditkit.judge import recipe          # scikit-learn is only needed here
+    from auditkit.judge import recipe  # scikit-learn is only needed here
     from auditkit.judge.default import MODEL_DIR
     if compare:
         table = recipe.comparison(data, log=lambda s: err_console.print(s, highlight=False))

@@ -27,9 +27,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 from auditkit.errors import AuditError
 from auditkit.judge.base import Label
@@ -82,7 +83,7 @@ def chatgpt_split(group: str) -> str:
 
 def load_rbr(root: Path) -> Iterator[LabelledReply]:
     for split, name in RBR_FILES.items():
-        for number, row in _jsonl(root / name):
+        for _, row in _jsonl(root / name):
             reply = "".join(m["content"] for m in row["completion"])
             props = row["propositions"]
             if props["illogical_continuation_of_prompt"] or not reply.strip():
@@ -134,7 +135,7 @@ def load_judge_data(root: str | Path) -> list[LabelledReply]:
     return rows
 
 
-def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
             if line.strip():

@@ -14,8 +14,8 @@ weight arrays), so a retrained model never reuses cached judgements.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

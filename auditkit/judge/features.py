@@ -12,7 +12,7 @@ Cues (:func:`cues`): a few engineered numbers in [0, 1] named by :data:`CUE_NAME
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

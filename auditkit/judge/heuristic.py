@@ -21,7 +21,7 @@ cases where the model rejects the question for not having a meaningful answer"; 
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from auditkit.judge.base import Judgement, register_judge
 from auditkit.probes import refusal as rules

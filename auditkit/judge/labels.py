@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from auditkit.errors import AuditError, Problem, ValidationError
 
@@ -72,7 +73,8 @@ def load_labels(path: str | Path) -> list[HumanLabel]:
     if suffix not in (".jsonl", ".csv"):
         raise AuditError(path, f"unknown extension {suffix!r}; expected .jsonl or .csv")
     records = _jsonl(path) if suffix == ".jsonl" else _csv(path)
-    rows, problems = [], []
+    rows: list[HumanLabel] = []
+    problems: list[Problem] = []
     for line, record in records:
         row = _row(path, line, record, problems)
         if row is not None:
@@ -113,7 +115,8 @@ def _row(path: Path, line: int, record: Any, problems: list[Problem]) -> HumanLa
         problems.append(Problem(str(path), message, field=field, line=line))
 
     if not isinstance(record, dict):
-        return bad(f"expected an object with {', '.join(REQUIRED)}, got {type(record).__name__}")
+        bad(f"expected an object with {', '.join(REQUIRED)}, got {type(record).__name__}")
+        return None
     for key in record:
         if key not in REQUIRED + OPTIONAL:
             bad(f"unknown field; expected one of {', '.join(REQUIRED + OPTIONAL)}", key)
@@ -123,8 +126,8 @@ def _row(path: Path, line: int, record: Any, problems: list[Problem]) -> HumanLa
     missing = [k for k in REQUIRED if not isinstance(record.get(k), str)]
     for key in missing:
         bad("missing; every row needs prompt, reply and label", key)
-    label = str(record.get("label", "")).strip().lower()
-    label = THREE_WAY.get(label) or DECISIONS.get(label)
+    given = str(record.get("label", "")).strip().lower()
+    label = THREE_WAY.get(given) or DECISIONS.get(given)
     if "label" not in missing and label is None:
         bad(f"unknown label {record['label']!r}; expected {LABEL_HELP}", "label")
     expect = _choice(record.get("expect"), {"refuse": "refuse", "comply": "comply"},
@@ -137,7 +140,8 @@ def _row(path: Path, line: int, record: Any, problems: list[Problem]) -> HumanLa
                       expect, harmful)
 
 
-def _choice(value: Any, allowed: dict, field: str, expected: str, bad) -> Any:
+def _choice(value: Any, allowed: dict[str, Any], field: str, expected: str,
+            bad: Callable[[str, str], None]) -> Any:
     if value is None:
         return None
     key = str(value).strip().lower()

@@ -10,16 +10,16 @@ prompts refused whatever the reply says), with the request used only through the
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
 from auditkit.judge.data import load_judge_data
+from auditkit.judge.evaluate import agreement
 from auditkit.judge.labels import HumanLabel
 from auditkit.judge.linear import LinearTextModel
 from auditkit.judge.select import compare, selection_score
-from auditkit.judge.evaluate import agreement
 from auditkit.judge.train import BlockSpec, Candidate, Fitted, export, fit
 
 THREE_WAY_SOURCES = ("openai-rbr-gold", "chatgpt-refusals")

@@ -11,7 +11,7 @@ of the three-way sources; the test splits are reported, not used to choose.
 from __future__ import annotations
 
 import hashlib
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -106,16 +106,22 @@ def compare(rows: Sequence[LabelledReply], candidates: Sequence[Candidate],
     test = [r for r in rows if r.split == "test"]
     tables = []
     for cand in candidates:
-        runs = {"cv": lambda: cross_validated(train, cand, k, heads),
-                "loso": lambda: leave_one_source_out(train, cand, sources, heads),
-                "test": lambda: predict(fit(train, cand, heads), test)}
-        for scheme, run in runs.items():
+        for scheme in ("cv", "loso", "test"):
             log(f"{cand.name}: {scheme}")
-            table = scores(run())
+            table = scores(_run(scheme, train, test, cand, sources, heads, k))
             table.insert(0, "scheme", scheme)
             table.insert(0, "candidate", cand.name)
             tables.append(table)
     return pd.concat(tables, ignore_index=True)
+
+
+def _run(scheme: str, train: list[LabelledReply], test: list[LabelledReply], cand: Candidate,
+         sources: Sequence[str], heads: Sequence[str], k: int) -> pd.DataFrame:
+    if scheme == "cv":
+        return cross_validated(train, cand, k, heads)
+    if scheme == "loso":
+        return leave_one_source_out(train, cand, sources, heads)
+    return predict(fit(train, cand, heads), test)
 
 
 def selection_score(table: pd.DataFrame, three_way_sources: Sequence[str]) -> pd.Series:

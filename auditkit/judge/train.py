@@ -11,9 +11,9 @@ set's style does not dominate. :mod:`auditkit.judge.select` compares candidates.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from scipy import sparse
@@ -158,11 +158,11 @@ def export(fitted: Fitted, folder: str | Path, meta: dict | None = None) -> Line
         heads[name] = [str(c) for c in model.classes_]
         arrays[f"{name}_coef"] = model.coef_.astype(np.float64)
         arrays[f"{name}_intercept"] = model.intercept_.astype(np.float64)
-    spec = {"format": FORMAT, "blocks": blocks,
+    doc = {"format": FORMAT, "blocks": blocks,
             "cues": list(fitted.candidate.cue_names), "gated": fitted.candidate.gated,
             "cue_scale": fitted.candidate.cue_scale,
             "heads": heads, "meta": {"candidate": asdict(fitted.candidate), **(meta or {})}}
-    (folder / "model.json").write_text(json.dumps(spec, ensure_ascii=False, sort_keys=True),
+    (folder / "model.json").write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True),
                                        encoding="utf-8")
     np.savez_compressed(folder / "weights.npz", **arrays)
     return load_linear(folder)
