@@ -104,3 +104,22 @@ def test_missing_tokenizer_reported(tmp_path):
     base = tiny.make_full_model(tmp_path / "bare", with_tokenizer=False)
     with pytest.raises(AuditError, match="no tokenizer found"):
         load_group(base, {}, device="cpu")
+
+
+def test_adapter_with_a_base_outside_the_family_loads_on_that_base(family, alone, tmp_path):
+    """An adapter whose base_model_name_or_path is a local model outside the family directory
+    is loaded on it (docs/family-format.md) and scores as that adapter on that base."""
+    from auditkit.backend.opener import GroupOpener
+    from auditkit.family import load_family
+    from auditkit.score.plan import plan_groups
+    from auditkit.score.settings import BackendSettings
+
+    shutil.copytree(family["a1"], tmp_path / "fam" / "a1")     # base_ref: the absolute base path
+    members = load_family(tmp_path / "fam")
+    (group,) = plan_groups(members)
+    assert group.base == "a1" and members.get("a1").base_path == family["base"]
+    with GroupOpener(members, BackendSettings(device="cpu")).open(group) as backend:
+        got = backend.loglikelihood(REQUESTS, adapters=[None] * len(REQUESTS))
+    want = alone["a1"].loglikelihood(REQUESTS, adapters=["a1"] * len(REQUESTS))
+    assert [g for _, g in got] == [w for _, w in want]
+    assert [lp for lp, _ in got] == pytest.approx([lp for lp, _ in want], abs=1e-4)

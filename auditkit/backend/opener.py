@@ -74,12 +74,14 @@ class GroupOpener:
     def _open(self, group: ModelGroup) -> HFBackend:
         node = self.family.get(group.base)
         s = self.settings
-        if node.kind == "lora":  # an adapter on an adapter: the loader merges the chain
+        if node.kind == "lora":  # an adapter on an adapter, or on a base outside the family
             loaded = load_model(self.family, node.name, device=self.device,
                                 dtype=str(self.dtype).removeprefix("torch."),
                                 allow_pickle=s.allow_pickle,
                                 trust_remote_code=s.trust_remote_code)
-            return self._backend(loaded.model, loaded.tokenizer)
+            # merged: the group's requests name no adapter, which a PeftModel would read as
+            # "the bare base" (its adapter disabled)
+            return self._backend(loaded.model.merge_and_unload(), loaded.tokenizer)
         base_dir = gguf_dir(node) if node.kind == "gguf" else node.path
         model = load_base(base_dir, device=self.device, dtype=self.dtype,
                           trust_remote_code=s.trust_remote_code, allow_pickle=s.allow_pickle)
