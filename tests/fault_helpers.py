@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -101,3 +102,42 @@ def same_results(a: pd.DataFrame, b: pd.DataFrame) -> bool:
 def copy_family(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+def run_content(family: Path, probes: Path, out: Path, **kw):
+    """``run_audit`` with the content backend (no analysis: the fast way to a results table)."""
+    from auditkit.audit import AuditOptions, run_audit
+    from auditkit.score.settings import BackendSettings
+
+    return run_audit(AuditOptions(family_dir=family, probes_dir=probes, out_dir=out,
+                                  backend=BackendSettings(backend="content"), **kw))
+
+
+@dataclass(frozen=True)
+class Pristine:
+    """The suite's family and probes, and the results of clean runs (each with its own cache,
+    kept in ``caches``): ``orig`` on the family, ``new`` with lora-a's weights rewritten."""
+
+    family: Path
+    probes: Path
+    orig: pd.DataFrame
+    new: pd.DataFrame
+    caches: dict[str, Path]
+
+
+def build_pristine(root: Path) -> Pristine:
+    import os
+
+    fam, probes = make_family(root / "fam"), make_probes(root / "probes")
+    new = copy_family(fam, root / "fam-new")
+    rewrite(new / "lora-a")
+    refs, caches, saved = {}, {}, os.environ.get("AUDITKIT_CACHE_DIR")
+    try:
+        for label, family in (("orig", fam), ("new", new)):
+            caches[label] = root / f"cache-{label}"
+            os.environ["AUDITKIT_CACHE_DIR"] = str(caches[label])
+            refs[label] = run_content(family, probes, root / f"ref-{label}").results
+    finally:
+        if saved is not None:
+            os.environ["AUDITKIT_CACHE_DIR"] = saved
+    return Pristine(fam, probes, refs["orig"], refs["new"], caches)

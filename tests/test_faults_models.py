@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import fault_helpers as fh
@@ -23,19 +22,7 @@ from auditkit.score.backends import unregister_backend
 from auditkit.score.settings import BackendSettings
 from auditkit.store.cache import ResultCache, default_cache_path
 
-
-@dataclass(frozen=True)
-class Pristine:
-    family: Path
-    probes: Path
-    orig: object        # results of a clean run (DataFrame)
-    new: object         # the same with lora-a's weights rewritten
-
-
-def _run(family: Path, probes: Path, out: Path, **kw):
-    options = AuditOptions(family_dir=family, probes_dir=probes, out_dir=out,
-                           backend=BackendSettings(backend="content"), **kw)
-    return run_audit(options)
+_run = fh.run_content
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -46,18 +33,10 @@ def _content_backend():
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory) -> Pristine:
-    root = tmp_path_factory.mktemp("pristine")
-    fam, probes = fh.make_family(root / "fam"), fh.make_probes(root / "probes")
-    new = fh.copy_family(fam, root / "fam-new")
-    fh.rewrite(new / "lora-a")
-    refs = {}
-    with pytest.MonkeyPatch.context() as mp:
-        for label, family in (("orig", fam), ("new", new)):
-            mp.setenv("AUDITKIT_CACHE_DIR", str(root / f"cache-{label}"))
-            refs[label] = _run(family, probes, root / f"ref-{label}").results
-    assert not fh.same_results(refs["orig"], refs["new"])    # the bytes change the outcomes
-    return Pristine(fam, probes, refs["orig"], refs["new"])
+def pristine(tmp_path_factory) -> fh.Pristine:
+    built = fh.build_pristine(tmp_path_factory.mktemp("pristine"))
+    assert not fh.same_results(built.orig, built.new)     # the bytes change the outcomes
+    return built
 
 
 @pytest.fixture
@@ -74,7 +53,7 @@ def _names(result) -> str:
     return result.stderr
 
 
-def _cache_holds_only_true_outcomes(pristine: Pristine, fam: Path, tmp_path: Path) -> None:
+def _cache_holds_only_true_outcomes(pristine: fh.Pristine, fam: Path, tmp_path: Path) -> None:
     """After a fault: the rewritten model's outcomes are those of its new bytes, and with the
     original bytes restored, those of the original ones (nothing was filed under the wrong
     fingerprint)."""
@@ -109,6 +88,7 @@ def test_rewrite_of_a_fingerprinted_model_before_discovery_ends(pristine, fam, t
                                                                 monkeypatch):
     order = load_family(fam).names
     assert order.index("lora-b") < order.index("lora-a")   # lora-b is hashed first
+    monkeypatch.setenv("AUDITKIT_CACHE_DIR", str(tmp_path / "c"))   # no hash cached: rehash
     real = fingerprint_module.sha256_file
 
     def rewrite_lora_b(path):

@@ -87,7 +87,10 @@ class ResultCache:
             return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
 
     def close(self) -> None:
-        self._db.close()
+        try:
+            self._db.close()
+        except sqlite3.Error:
+            pass        # every transaction was committed (or rolled back); nothing is lost
 
     def __enter__(self) -> ResultCache:
         return self

@@ -41,6 +41,10 @@ def open_db(path: Path, schemas: Sequence[str]) -> Opened:
     try:
         opened = Opened(_writable(path, schemas))
     except sqlite3.DatabaseError as err:
+        if not path.exists() and error_kind(err) in ("readonly", "cantopen"):
+            raise AuditError(path, f"cannot create the cache file ({err}): make {path.parent} "
+                             "writable, or set AUDITKIT_CACHE_DIR to a writable "
+                             "directory") from None
         if error_kind(err) not in ("readonly", "cantopen") or not path.is_file():
             raise cache_error(path, err, "opened") from None
         opened = Opened(_read_only(path, schemas), read_only=str(err))
@@ -140,8 +144,8 @@ def cache_error(path: Path, err: sqlite3.Error, doing: str) -> AuditError:
     if kind == "corrupt":
         return AuditError(path, damaged_message(str(err)))
     advice = {
-        "readonly": "it cannot be written: make the file and its directory writable, or set "
-                    "AUDITKIT_CACHE_DIR to a writable directory",
+        "readonly": "make the file and its directory writable, or set AUDITKIT_CACHE_DIR to "
+                    "a writable directory",
         "full": "no space left: the disk, a quota or a file-size limit is full; free space "
                 "and run again",
         "ioerr": "the disk, a quota or a file-size limit may be full, or the device failing; "

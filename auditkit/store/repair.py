@@ -18,6 +18,7 @@ from pathlib import Path
 
 from auditkit.errors import AuditError
 from auditkit.store.cache import RESULTS_SCHEMA
+from auditkit.store.dbfile import error_kind
 from auditkit.store.judgements import SCHEMA as JUDGEMENTS_SCHEMA
 
 
@@ -70,7 +71,7 @@ def check_cache(path: Path) -> CacheCheck:
     db = _open_source(path)
     try:
         try:
-            found = [str(row[0]) for row in db.execute("PRAGMA integrity_check(20)")]
+            found = [_text(row[0]) for row in db.execute("PRAGMA integrity_check(20)")]
         except sqlite3.DatabaseError as err:
             found = [str(err)]
         readable = {t.name: sum(1 for _ in salvage(db, t)) for t in TABLES}
@@ -100,15 +101,23 @@ def repair_cache(path: Path) -> Repaired:
 
 
 def _open_source(path: Path) -> sqlite3.Connection:
+    """The file opened read-only (as an immutable file when even that needs a write); a
+    damaged file opens, its damage is for the check to report."""
     if not path.is_file():
         raise AuditError(path, "no cache file here (expected the SQLite file of a result "
                          "cache, by default $AUDITKIT_CACHE_DIR/results.sqlite)")
-    try:
-        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    for query in ("mode=ro", "immutable=1"):
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?{query}", uri=True)
         db.text_factory = bytes
-        return db
-    except sqlite3.DatabaseError as err:
-        raise AuditError(path, f"cannot open the cache file to read it: {err}") from None
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.DatabaseError as err:
+            if error_kind(err) == "corrupt":
+                return db
+            db.close()
+            problem = err
+    raise AuditError(path, f"cannot open the cache file to read it: {problem}") from None
 
 
 def _copy(source: sqlite3.Connection, new: Path) -> dict[str, int]:
@@ -189,6 +198,10 @@ def _scan(db: sqlite3.Connection, table: Table, lo: str, hi: str | None,
     except sqlite3.DatabaseError:
         return rows, True
     return rows, False
+
+
+def _text(value: object) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _decoded(raw: tuple[object, ...], table: Table) -> Row | None:
