@@ -279,3 +279,14 @@ def test_adapter_whose_base_cannot_be_found_is_refused_with_the_reason(pristine,
         f"error: {fam / 'adapter' / 'adapter_config.json'} base_model_name_or_path: adapter "
         "'adapter' cannot be loaded: it names base 'HuggingFaceTB/SmolLM2-135M'")
     assert "leave it out with --model" in result.stderr
+
+
+def test_external_base_rewritten_after_discovery_is_caught(pristine, tmp_path):
+    fam = _outside_family(tmp_path, str(tmp_path / "elsewhere" / "base"))
+    family = load_family(fam)
+    fake_full(tmp_path / "elsewhere" / "base", seed=5)     # the base outside changes
+    with pytest.raises(AuditError, match="'adapter' was modified after it was fingerprinted "
+                       r"\(found before loading it\)"):
+        run_audit(AuditOptions(family_dir=fam, probes_dir=pristine.probes,
+                               out_dir=tmp_path / "a", backend=BackendSettings("content")),
+                  family=family)

@@ -61,17 +61,18 @@ def _check_root(root: Path) -> Path:
 
 def _fingerprinted(member: Member, link: Link, parent: ModelNode | None, root: Path,
                    cache: FileCache, allow_pickle: bool) -> ModelNode:
-    """The member's node, its fingerprint and the stamp of the files it was computed from (the
-    same before and after hashing, else the model is still being written)."""
+    """The member's node, its fingerprint and the stamp of the files it was computed from,
+    taken before hashing and the same after it (else the model is still being written)."""
     cand = member.cand
     base = _external_base(cand, root, cache, allow_pickle) if link.parent is None else None
-    before = _stamp(cand.path, base[0] if base else None)
-    parent_fp = parent.fingerprint if parent else (base[1] if base else None)
-    fingerprint = _fingerprint(cand, parent_fp, cache)
-    if _stamp(cand.path, base[0] if base else None) != before:
+    base_dir = base.path if base else None
+    before = _stamp(cand.path, base_dir)
+    base_fp = _fingerprint(base, None, cache) if base else None
+    fingerprint = _fingerprint(cand, parent.fingerprint if parent else base_fp, cache)
+    if _stamp(cand.path, base_dir) != before:
         raise AuditError(cand.path, "changed while it was being fingerprinted (a save still in "
                          "progress?); run again once the model is stable")
-    return _node(member, link, fingerprint, root, base[0] if base else None, before)
+    return _node(member, link, fingerprint, root, base_dir, before)
 
 
 def _stamp(path: Path, base_path: Path | None) -> Stamp:
@@ -83,16 +84,14 @@ def _stamp(path: Path, base_path: Path | None) -> Stamp:
 
 
 def _external_base(cand: Candidate, root: Path, cache: FileCache,
-                   allow_pickle: bool) -> tuple[Path, str] | None:
-    """A root adapter's base outside the family and its fingerprint, when it names a local
-    full model directory (an adapter covers its base's fingerprint, wherever the base is)."""
+                   allow_pickle: bool) -> Candidate | None:
+    """A root adapter's base outside the family, when it names a local full model directory
+    (the adapter's fingerprint covers the base's, wherever the base is)."""
     path = base_directory(cand.base_ref, cand.path, root) if cand.kind == "lora" else None
     if path is None:
         return None
-    base = classify(path, root, cache=cache, allow_pickle=allow_pickle)
-    if base is None or base.kind != "full":
-        return None
-    return path.absolute(), _fingerprint(base, None, cache)
+    base = classify(path.absolute(), root, cache=cache, allow_pickle=allow_pickle)
+    return base if base is not None and base.kind == "full" else None
 
 
 def _fingerprint(cand: Candidate, parent_fp: str | None, cache: FileCache) -> str:

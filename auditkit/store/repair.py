@@ -96,7 +96,12 @@ def repair_cache(path: Path) -> Repaired:
     finally:
         source.close()
     aside = _set_aside(path)
-    os.replace(new, path)
+    try:
+        os.replace(new, path)
+    except OSError as exc:
+        raise AuditError(new, f"the repaired cache could not be put in place of {path} "
+                         f"({exc.strerror or exc}); move it there yourself (the damaged file "
+                         f"is {aside})") from None
     return Repaired(path, aside, salvaged)
 
 
