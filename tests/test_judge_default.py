@@ -38,7 +38,7 @@ def test_clear_cases() -> None:
 
 
 def test_hand_check_refuse_comply_agreement() -> None:
-    # measured 28 of 38 (kappa 0.47) when the model was chosen; the heuristic gets 30
+    # measured 29 of 38 (kappa 0.53) when the model was chosen; the heuristic gets 30
     rows = [HumanLabel(n, q, r, THREE_WAY[label.lower()], harmful=h)
             for n, (q, r, label, h) in enumerate(CASES)]
     judged = get_judge("default").judge([r.prompt for r in rows], [r.reply for r in rows])

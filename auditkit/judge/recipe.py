@@ -48,13 +48,18 @@ CANDIDATES: tuple[Candidate, ...] = (
     Candidate("words+cues+request", WORDS + (_w("request", 1, 2),),
               note="as words+cues, plus the request's 1-2-grams"),
     Candidate("masked+cues", MASKED, note="masked opening and body 1-3-grams, all cues"),
+    Candidate("masked+cues C=1", MASKED, C=1.0, note="as masked+cues, C=1"),
+    Candidate("masked+cues C=16", MASKED, C=16.0, note="as masked+cues, C=16"),
+    Candidate("masked+cues class-balanced", MASKED, class_balanced=True,
+              note="as masked+cues, each label the same total weight within a source"),
     Candidate("masked+evidence C=1", MASKED, cues=EVIDENCE, C=1.0,
               note="masked 1-3-grams, the evidence cues only, C=1"),
     Candidate("masked+evidence C=1 gated", MASKED, cues=EVIDENCE, C=1.0, gated=True,
               note="as above, n-grams only for replies with refusal evidence"),
 )
-HARMFUL_CANDIDATES = ("cues", "words+cues", "masked+cues", "masked+evidence C=1")
-DEFAULT = "masked+cues"
+HARMFUL_CANDIDATES = ("cues", "words+cues", "masked+cues", "masked+cues class-balanced",
+                      "masked+evidence C=1")
+DEFAULT = "masked+cues class-balanced"
 
 
 def candidate(name: str) -> Candidate:
