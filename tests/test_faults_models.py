@@ -290,3 +290,11 @@ def test_external_base_rewritten_after_discovery_is_caught(pristine, tmp_path):
         run_audit(AuditOptions(family_dir=fam, probes_dir=pristine.probes,
                                out_dir=tmp_path / "a", backend=BackendSettings("content")),
                   family=family)
+
+
+def test_only_the_models_a_run_loads_must_be_loadable(pristine, fam, tmp_path):
+    (fam / "base" / "tokenizer_config.json").unlink()      # ft has its own tokenizer
+    run = _run(fam, pristine.probes, tmp_path / "a", models=("ft",))
+    assert set(run.results["model"]) == {"ft"}
+    with pytest.raises(AuditError, match="model 'base' cannot be loaded: no tokenizer"):
+        _run(fam, pristine.probes, tmp_path / "b", models=("lora-a",))   # loaded on base

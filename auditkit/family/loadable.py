@@ -11,20 +11,29 @@ from collections.abc import Iterable
 
 from auditkit.errors import Problem, ValidationError
 from auditkit.family.discover import ADAPTER_CONFIG, TOKENIZER_MARKERS
-from auditkit.family.stamp import with_ancestors
 from auditkit.types import Family, ModelNode
 
 
 def check_loadable(family: Family, names: Iterable[str]) -> None:
-    """Raise a ValidationError listing every member of ``names`` (or ancestor) that cannot be
-    loaded: an adapter without a base, a model without a tokenizer."""
+    """Raise a ValidationError listing every member of ``names`` (or model loaded to make one:
+    an adapter's base) that cannot be loaded: an adapter without a base, a model without a
+    tokenizer."""
     problems: list[Problem] = []
-    for name in with_ancestors(family, names):
+    for name in dict.fromkeys(m for n in names for m in _loaded_with(family, n)):
         node = family.get(name)
         problems += _base_problem(node)
         problems += _tokenizer_problem(family, node)
     if problems:
         raise ValidationError(problems)
+
+
+def _loaded_with(family: Family, name: str) -> list[str]:
+    """``name`` and the models loaded to make it: an adapter's base, up the chain of adapters."""
+    node, chain = family.get(name), [name]
+    while node.kind == "lora" and node.parent is not None:
+        chain.append(node.parent)
+        node = family.get(node.parent)
+    return chain
 
 
 def _base_problem(node: ModelNode) -> list[Problem]:
