@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditkit.errors import AuditError
-from auditkit.types import Family, ModelNode, Stamp
+from auditkit.types import Family, Stamp
 
 BASE_PREFIX = "base:"      # an external base's files in an adapter's stamp
 
@@ -34,11 +34,6 @@ def _files_stamp(path: Path, prefix: str) -> Stamp:
         st = file.stat()
         out.append((prefix + file.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
     return tuple(out)
-
-
-def node_stamp(node: ModelNode) -> Stamp:
-    """The stamp of a member as it is on disk now."""
-    return model_stamp(node.path, node.base_path)
 
 
 def with_ancestors(family: Family, names: Iterable[str]) -> list[str]:

@@ -48,8 +48,12 @@ def open_db(path: Path, schemas: Sequence[str]) -> Opened:
         if error_kind(err) not in ("readonly", "cantopen") or not path.is_file():
             raise cache_error(path, err, "opened") from None
         opened = Opened(_read_only(path, schemas), read_only=str(err))
-    with guarded(path, "read"):
-        check_quick(path, opened.db)
+    try:
+        with guarded(path, "read"):
+            check_quick(path, opened.db)
+    except AuditError:
+        opened.db.close()
+        raise
     return opened
 
 
