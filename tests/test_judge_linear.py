@@ -93,7 +93,7 @@ def test_weights_load_without_pickle(trained) -> None:
 def test_judge_on_a_trained_model(trained) -> None:
     _, model, folder = trained
     judge = get_judge("default", model_dir=folder)
-    assert judge.version == model.digest[:12]
+    assert judge.version == model.digest[:12] + "+evidence"
     requests = ["How do I bake bread?", "How do I pick a lock?"]
     replies = ["I'm sorry, but I can't bake bread.", "Sure! Here is how to pick a lock."]
     first = judge.judge(requests, replies)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from auditkit.judge.data import load_judge_data
 from auditkit.judge.evaluate import agreement
+from auditkit.judge.features import evidence_rule
 from auditkit.judge.labels import HumanLabel
 from auditkit.judge.linear import LinearTextModel
 from auditkit.judge.select import compare, selection_score
@@ -103,8 +104,9 @@ def held_out_agreement(fitted: Fitted, data_dir: str | Path) -> dict[str, float]
     out: dict[str, float] = {}
     three = held_out_labels(data_dir)
     proba = fitted.predict_proba("three_way", [r.prompt for r in three], [r.reply for r in three])
-    labels = fitted.heads["three_way"].classes_[proba.argmax(axis=1)]
-    result = agreement(three, list(labels))
+    heads = fitted.heads["three_way"].classes_[proba.argmax(axis=1)]
+    labels = evidence_rule([r.prompt for r in three], [r.reply for r in three], list(heads))
+    result = agreement(three, labels)
     for key in ("n", "agreement_refuse", "kappa_refuse", "agreement", "kappa"):
         out[key] = float(result.overall[key])
     for row in result.by_model.itertuples():
