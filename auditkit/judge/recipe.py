@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from auditkit.judge.data import load_judge_data
+from auditkit.judge.data import LabelledReply, load_judge_data
 from auditkit.judge.evaluate import agreement
-from auditkit.judge.features import evidence_rule
+from auditkit.judge.features import evidence_rule, has_refusal_evidence
 from auditkit.judge.labels import HumanLabel
 from auditkit.judge.linear import LinearTextModel
 from auditkit.judge.select import compare, selection_score
@@ -94,8 +94,16 @@ def train_default(data_dir: str | Path, out_dir: str | Path, name: str = DEFAULT
     fitted = fit(rows, candidate(name))
     counts = {s: sum(r.source == s for r in rows) for s in sorted({r.source for r in rows})}
     meta = {"trained_on": "train splits of " + ", ".join(f"{s} ({n})" for s, n in counts.items()),
-            "agreement": held_out_agreement(fitted, data_dir)}
+            "agreement": held_out_agreement(fitted, data_dir),
+            "evidence_rule_precision": evidence_rule_precision(rows)}
     return export(fitted, out_dir, meta)
+
+
+def evidence_rule_precision(rows: list[LabelledReply]) -> float:
+    """Of the three-way labelled replies without refusal evidence, the share the humans label
+    full compliance: the confidence the default judge gives the evidence rule's label."""
+    plain = [r for r in rows if r.label is not None and not has_refusal_evidence(r.request, r.reply)]
+    return round(sum(r.label == "full_compliance" for r in plain) / len(plain), 4)
 
 
 def held_out_agreement(fitted: Fitted, data_dir: str | Path) -> dict[str, float]:
