@@ -139,8 +139,9 @@ def run_naive(args: argparse.Namespace, tmp: Path, warm: Path, out: dict) -> Non
 def run_lmeval(args: argparse.Namespace, tmp: Path, warm: Path, family, probes,
                out: dict) -> None:
     """One lm_eval invocation per model (members it cannot load are listed as skipped)."""
-    from auditkit.backend.load import load_tokenizer
     from family_bench.lmeval_tasks import export_tasks, model_args
+
+    from auditkit.backend.load import load_tokenizer
 
     os.environ["AUDITKIT_CACHE_DIR"] = str(warm)     # GGUF members: the warm conversion
     python = str(args.lmeval_venv / "bin" / "python")

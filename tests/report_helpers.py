@@ -2,9 +2,9 @@
 and hostile text (a model that answers with a script) where a report must escape it."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import yaml
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import tiny
 import torch
 
-import tiny
 from auditkit.backend.group import load_group
 from auditkit.errors import AuditError
 from auditkit.types import GenerationRequest as Gen

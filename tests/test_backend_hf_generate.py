@@ -4,9 +4,9 @@ from __future__ import annotations
 import functools
 
 import pytest
+import tiny
 import torch
 
-import tiny
 from auditkit.backend import greedy, hf
 from auditkit.backend.hf import HFBackend
 from auditkit.backend.tokens import prompt_ids

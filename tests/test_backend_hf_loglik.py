@@ -4,9 +4,9 @@ from __future__ import annotations
 import random
 
 import pytest
+import tiny
 import torch
 
-import tiny
 from auditkit.backend.hf import HFBackend
 from auditkit.errors import AuditError
 from auditkit.types import LoglikelihoodRequest as LL

@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import pytest
-
 import tiny
-from auditkit.backend.tokens import (encode_pair, prefix_token_id, split_whitespace,
-                                     strips_leading_space,
-                                     stop_token_ids, tokenizer_fingerprint)
+
+from auditkit.backend.tokens import (
+    encode_pair,
+    prefix_token_id,
+    split_whitespace,
+    stop_token_ids,
+    strips_leading_space,
+    tokenizer_fingerprint,
+)
 from auditkit.types import LoglikelihoodRequest as LL
 
 

@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+import tiny
 import yaml
 
-import tiny
 from auditkit.demo import DEMO_MODELS, BuildEvent, build_demo_family
 from auditkit.demo.build import BUILD_FILE, recorded_hash
 from auditkit.family import load_family

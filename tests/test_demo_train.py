@@ -2,11 +2,18 @@
 from __future__ import annotations
 
 import pytest
+import tiny
 import torch
 
-import tiny
-from auditkit.backend.train import (IGNORE, batch_order, collate, encode_chat, encode_text,
-                                    response_loss, shared_prefix_length)
+from auditkit.backend.train import (
+    IGNORE,
+    batch_order,
+    collate,
+    encode_chat,
+    encode_text,
+    response_loss,
+    shared_prefix_length,
+)
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,15 @@ import struct
 from pathlib import Path
 
 import pytest
-from family_helpers import (ADAPTER_PARAMS, FULL_PARAMS, GGUF_PARAMS, fake_adapter, fake_family,
-                            fake_full, fake_gguf)
+from family_helpers import (
+    ADAPTER_PARAMS,
+    FULL_PARAMS,
+    GGUF_PARAMS,
+    fake_adapter,
+    fake_family,
+    fake_full,
+    fake_gguf,
+)
 
 from auditkit.errors import AuditError
 from auditkit.family import load_family

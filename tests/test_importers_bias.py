@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditkit.probes.importers import (read_bbq, read_crows_pairs, read_winobias,
-                                       read_winogender)
+from auditkit.probes.importers import read_bbq, read_crows_pairs, read_winobias, read_winogender
 from auditkit.probes.importers.bbq import bias_target
 
 FIX = Path(__file__).parent / "fixtures" / "formats"

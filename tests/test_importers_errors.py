@@ -7,9 +7,17 @@ from pathlib import Path
 import pytest
 
 from auditkit.errors import AuditError
-from auditkit.probes.importers import (read_advbench, read_bbq, read_crows_pairs, read_dataset,
-                                       read_harmbench, read_truthfulqa, read_winobias,
-                                       read_winogender, read_xstest)
+from auditkit.probes.importers import (
+    read_advbench,
+    read_bbq,
+    read_crows_pairs,
+    read_dataset,
+    read_harmbench,
+    read_truthfulqa,
+    read_winobias,
+    read_winogender,
+    read_xstest,
+)
 
 FIX = Path(__file__).parent / "fixtures" / "formats"
 

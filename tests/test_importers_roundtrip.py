@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from auditkit.probes.importers import FORMATS, import_dataset, read_dataset
 from auditkit.probes import load_probe
+from auditkit.probes.importers import FORMATS, import_dataset, read_dataset
 from auditkit.types import ChoiceItem, GenerationItem, PairItem
 
 FIX = Path(__file__).parent / "fixtures" / "formats"

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditkit.probes.importers import (read_advbench, read_harmbench, read_truthfulqa,
-                                       read_xstest)
+from auditkit.probes.importers import read_advbench, read_harmbench, read_truthfulqa, read_xstest
 
 FIX = Path(__file__).parent / "fixtures" / "formats"
 

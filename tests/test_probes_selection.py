@@ -5,11 +5,11 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from probes_helpers import PAIR_ITEMS, header, write
 
 from auditkit.errors import AuditError, ValidationError
 from auditkit.probes import Selection, apply_selection, load_probes, load_selection
 from auditkit.types import PairItem, Probe
-from probes_helpers import PAIR_ITEMS, header, write
 
 
 def _probe(name: str, n: int) -> Probe:

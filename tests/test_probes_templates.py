@@ -4,11 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from probes_helpers import header, write
 
 from auditkit.errors import ValidationError
 from auditkit.probes import load_probe
 from auditkit.probes.templates import TemplateSyntaxError, parse, references, render
-from probes_helpers import header, write
 
 
 def test_parse_placeholders_and_literal_braces() -> None:

@@ -17,7 +17,6 @@ import subprocess
 import numpy as np
 import pytest
 from PIL import Image
-
 from report_cdp import Browser, find_chromium
 from report_helpers import IMG_INJECTION, INJECTION, PROMPT_INJECTION, make_run
 

@@ -31,22 +31,26 @@ def main(
 ) -> None:
     """Audit a family of fine-tuned models for shared (correlated) bias and safety failures."""
 
-from auditkit.cli import family as _family  # noqa: E402
-app.add_typer(_family.app, name="family")
-from auditkit.cli import probes as _probes  # noqa: E402
-app.add_typer(_probes.app, name="probes")
-from auditkit.cli import probe_import as _probe_import  # noqa: E402,F401
+
+# Command modules after ``app``: none of them imports it. probe_import adds 'probes import' to the
+# probes group when imported.
 from auditkit.cli import analyze as _analyze  # noqa: E402
-app.command("analyze")(_analyze.analyze)
-from auditkit.cli.run import run as _run  # noqa: E402
-app.command("run")(_run)
-from auditkit.cli.gate import gate as _gate  # noqa: E402
-app.command("gate")(_gate)
-from auditkit.cli.report import report as _report  # noqa: E402
-app.command("report")(_report)
+from auditkit.cli import cache as _cache  # noqa: E402
 from auditkit.cli import demo as _demo  # noqa: E402
-app.add_typer(_demo.app, name="demo")
+from auditkit.cli import family as _family  # noqa: E402
 from auditkit.cli import judge as _judge  # noqa: E402
+from auditkit.cli import probe_import as _probe_import  # noqa: E402,F401
+from auditkit.cli import probes as _probes  # noqa: E402
+from auditkit.cli.gate import gate as _gate  # noqa: E402
+from auditkit.cli.report import report as _report  # noqa: E402
+from auditkit.cli.run import run as _run  # noqa: E402
+
+app.add_typer(_family.app, name="family")
+app.add_typer(_probes.app, name="probes")
+app.command("analyze")(_analyze.analyze)
+app.command("run")(_run)
+app.command("gate")(_gate)
+app.command("report")(_report)
+app.add_typer(_demo.app, name="demo")
 app.add_typer(_judge.app, name="judge")
-from auditkit.cli import cache as _cache  # noqa: E402,I001
 app.add_typer(_cache.app, name="cache")
