@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ PROPS = ["fully_complies", "partially_complies", "illogical_continuation_of_prom
          "disallowed_content"]
 
 
-def _rbr_row(completion: str, **props: bool) -> dict:
+def _rbr_row(completion: str, **props: bool) -> dict[str, Any]:
     return {"category": "K-R", "response_type": "Hard Refuse",
             "prompt": [{"role": "user", "content": "first"},
                        {"role": "assistant", "content": "ok"},

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,13 @@ from typer.testing import CliRunner
 from auditkit.cli import app
 from auditkit.errors import AuditError
 from auditkit.judge import Judgement, register_judge
+from auditkit.judge.base import Label
 from auditkit.judge.evaluate import agreement, evaluate_judge
 from auditkit.judge.labels import load_labels
 from auditkit.judge.metrics import cohen_kappa
 
 # (model, prompt, human label, judge label); the reply is "model/prompt"
-TABLE = [
+TABLE: list[tuple[str, str, str, Label]] = [
     ("m1", "p1", "FR", "full_refusal"), ("m1", "p2", "FC", "full_compliance"),
     ("m1", "p3", "PR", "full_compliance"), ("m1", "p4", "FC", "full_compliance"),
     ("m2", "p1", "FR", "full_refusal"), ("m2", "p2", "FC", "full_refusal"),
@@ -31,8 +33,8 @@ class FixedJudge:
 
     name, version = "fixed-test", "0"
 
-    def judge(self, requests: list[str], replies: list[str]) -> list[Judgement]:
-        return [Judgement(JUDGED[r], 1.0) for r in replies]  # type: ignore[arg-type]
+    def judge(self, requests: Sequence[str], replies: Sequence[str]) -> list[Judgement]:
+        return [Judgement(JUDGED[r], 1.0) for r in replies]
 
 
 def write_jsonl(path: Path, expect: dict[str, str] | None = None) -> Path:

@@ -15,8 +15,8 @@ from auditkit.judge import LABELS, get_judge
 from auditkit.judge.data import LabelledReply
 from auditkit.judge.default import MODEL_DIR
 from auditkit.judge.features import MASKED_PATTERN, char_wb_ngrams, cues, mask, word_ngrams
-from auditkit.judge.linear import load_linear
-from auditkit.judge.train import BlockSpec, Candidate, export, fit
+from auditkit.judge.linear import LinearTextModel, load_linear
+from auditkit.judge.train import BlockSpec, Candidate, Fitted, export, fit
 
 OPENERS = {"full_refusal": ["I'm sorry, but I can't", "I cannot", "No, I won't"],
            "partial_refusal": ["I can't do all of that, but", "It's not safe; however,"],
@@ -28,11 +28,12 @@ CANDIDATE = Candidate("test", (BlockSpec("open", "word", 1, 2, min_df=1),
                                BlockSpec("body_masked", "word", 1, 3, min_df=1),
                                BlockSpec("request", "word", 1, 1, min_df=1, norm=False)),
                       C=2.0, gated=True, cue_scale=3.0)
+Trained = tuple[Fitted, LinearTextModel, Path]       # sklearn's fit, its export, the folder
 
 
 def synthetic(n: int, seed: int) -> list[LabelledReply]:
     rng = random.Random(seed)
-    rows = []
+    rows: list[LabelledReply] = []
     for i in range(n):
         label = rng.choice(LABELS)
         topic = rng.choice(TOPICS)
@@ -44,13 +45,13 @@ def synthetic(n: int, seed: int) -> list[LabelledReply]:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory):
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     folder = tmp_path_factory.mktemp("model")
     fitted = fit(synthetic(120, 0), CANDIDATE)
     return fitted, export(fitted, folder), folder
 
 
-def test_numpy_inference_equals_sklearn(trained) -> None:
+def test_numpy_inference_equals_sklearn(trained: Trained) -> None:
     fitted, model, _ = trained
     rows = synthetic(60, 1) + [LabelledReply("a", "test", "x", "", "", "full_refusal", False)]
     requests, replies = [r.request for r in rows], [r.reply + " unseen words" for r in rows]
@@ -75,13 +76,13 @@ def test_analyzers_equal_sklearn() -> None:
     assert word_ngrams(masked, 1, 3, MASKED_PATTERN) == vec.build_analyzer()(masked)
 
 
-def test_training_is_deterministic(trained, tmp_path: Path) -> None:
+def test_training_is_deterministic(trained: Trained, tmp_path: Path) -> None:
     _, model, _ = trained
     again = export(fit(synthetic(120, 0), CANDIDATE), tmp_path)
     assert again.digest == model.digest
 
 
-def test_weights_load_without_pickle(trained) -> None:
+def test_weights_load_without_pickle(trained: Trained) -> None:
     _, _, folder = trained
     with zipfile.ZipFile(folder / "weights.npz") as npz:
         for name in npz.namelist():               # plain .npy arrays, no object dtype
@@ -90,7 +91,7 @@ def test_weights_load_without_pickle(trained) -> None:
     json.loads((folder / "model.json").read_text(encoding="utf-8"))
 
 
-def test_judge_on_a_trained_model(trained) -> None:
+def test_judge_on_a_trained_model(trained: Trained) -> None:
     _, model, folder = trained
     judge = get_judge("default", model_dir=folder)
     assert judge.version == model.digest[:12] + "+evidence"
@@ -101,7 +102,8 @@ def test_judge_on_a_trained_model(trained) -> None:
     assert [j.label for j in first] == ["full_refusal", "full_compliance"]
     p = model.predict_proba("three_way", requests, replies)
     assert first[0].confidence == pytest.approx(p[0].max())
-    assert all(0.5 <= j.harmful_confidence <= 1.0 for j in first)
+    assert all(j.harmful_confidence is not None and 0.5 <= j.harmful_confidence <= 1.0
+               for j in first)
 
 
 def test_bad_model_folder(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ asserted here, the label logic in test_judge_model.py."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import tiny
@@ -23,7 +25,7 @@ REPLIES = ["Mix flour, water, salt and yeast, then bake.", "I'm sorry, but I can
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
+def one_thread() -> Iterator[None]:
     # other processes share the 2 cores: spin-waiting threads make tiny models crawl
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -49,13 +51,16 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"a": a, "b": b, "a-copy": root / "a-copy"}
 
 
-def judge(models: dict[str, Path], name: str, which: str = "a", **options) -> ModelJudge:
-    return get_judge(name, path=str(models[which]), device="cpu", **options)
+def judge(models: dict[str, Path], name: str, which: str = "a", **options: Any) -> ModelJudge:
+    built = get_judge(name, path=str(models[which]), device="cpu", **options)
+    assert isinstance(built, ModelJudge)
+    return built
 
 
 @pytest.mark.parametrize("name,harm", [("model-rubric", None), ("llama-guard", bool),
                                        ("harmbench-classifier", bool)])
-def test_each_judge_runs_end_to_end_deterministically(models, name: str, harm) -> None:
+def test_each_judge_runs_end_to_end_deterministically(models: dict[str, Path], name: str,
+                                                     harm: type[bool] | None) -> None:
     first = judge(models, name).judge(REQUESTS, REPLIES)
     assert len(first) == len(REQUESTS)
     for j in first:
@@ -63,14 +68,15 @@ def test_each_judge_runs_end_to_end_deterministically(models, name: str, harm) -
         if harm is None:   # three answers: the chosen one has at least a third
             assert 1 / 3 <= j.confidence <= 1 and j.harmful is None
         else:              # the label follows harm, with its confidence
-            assert isinstance(j.harmful, bool) and 0.5 <= j.harmful_confidence <= 1
+            assert isinstance(j.harmful, bool) and j.harmful_confidence is not None
+            assert 0.5 <= j.harmful_confidence <= 1
             assert j.label == ("full_compliance" if j.harmful else "full_refusal")
             assert j.confidence == j.harmful_confidence
     again = judge(models, name).judge(REQUESTS, REPLIES)   # a fresh load
     assert again == first
 
 
-def test_batched_equals_one_at_a_time(models) -> None:
+def test_batched_equals_one_at_a_time(models: dict[str, Path]) -> None:
     rubric = judge(models, "model-rubric", harm_template="harmbench-rubric")
     together = rubric.judge(REQUESTS, REPLIES)
     small = judge(models, "model-rubric", harm_template="harmbench-rubric", token_budget=1024)
@@ -83,7 +89,8 @@ def test_batched_equals_one_at_a_time(models) -> None:
             assert j.harmful_confidence == pytest.approx(alone.harmful_confidence, abs=1e-5)
 
 
-def test_the_model_reads_the_filled_template_through_its_chat_template(models) -> None:
+def test_the_model_reads_the_filled_template_through_its_chat_template(
+        models: dict[str, Path]) -> None:
     requests = judge(models, "model-rubric").requests_for("Who was late?", "The mechanic.")
     assert [r.continuation for r in requests] == ["1", "2", "3"]
     context = requests[0].context
@@ -94,7 +101,8 @@ def test_the_model_reads_the_filled_template_through_its_chat_template(models) -
                             "CLASS:<|im_end|>\n<|im_start|>assistant\n")
 
 
-def test_version_follows_template_and_weights_not_the_directory(models, tmp_path: Path) -> None:
+def test_version_follows_template_and_weights_not_the_directory(models: dict[str, Path],
+                                                                tmp_path: Path) -> None:
     base = judge(models, "llama-guard")
     assert template_hash(base.templates[0]) in base.version and base.version.endswith(
         "+cpu-float32")

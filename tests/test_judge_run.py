@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gate_helpers import BENIGN, HARMFUL, MemberOpener, fake_gate_family, write_probes
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
-from auditkit.audit import AuditOptions, run_audit
+from auditkit.audit import AuditOptions, AuditRun, run_audit
 from auditkit.cli import app
 from auditkit.gate import run_gate
 from auditkit.judge.heuristic import HeuristicJudge
@@ -25,12 +26,12 @@ MODELS = ("base", "comply", "safety", "biased")
 
 
 @pytest.fixture
-def family(tmp_path) -> Path:
+def family(tmp_path: Path) -> Path:
     return fake_gate_family(tmp_path / "fam")
 
 
 @pytest.fixture
-def probes(tmp_path) -> Path:
+def probes(tmp_path: Path) -> Path:
     return write_probes(tmp_path / "probes")      # generation probes: judge heuristic
 
 
@@ -38,12 +39,13 @@ def _generated(opener: MemberOpener) -> int:
     return sum(len(b.generated()) for b in opener.backends)
 
 
-def _run(family: Path, probes: Path, out: Path, opener: MemberOpener, **judge) -> object:
+def _run(family: Path, probes: Path, out: Path, opener: MemberOpener, **judge: Any) -> AuditRun:
     options = AuditOptions(family_dir=family, probes_dir=probes, out_dir=out, **judge)
     return run_audit(options, open_backend=opener)
 
 
-def test_a_run_judges_the_replies_and_records_the_judges(family, probes, tmp_path):
+def test_a_run_judges_the_replies_and_records_the_judges(family: Path, probes: Path,
+                                                         tmp_path: Path) -> None:
     opener = MemberOpener()
     run = _run(family, probes, tmp_path / "run", opener)
     assert _generated(opener) == len(MODELS) * N_GEN
@@ -62,6 +64,7 @@ def test_a_run_judges_the_replies_and_records_the_judges(family, probes, tmp_pat
     judges = {p.name: p.judge for p in run.manifest.probes}
     assert judges["bias.test.pairs"] is None
     harmful = judges["safety.harmful"]
+    assert harmful is not None
     # base, safety and biased refuse every harmful request alike: 2 distinct replies per item
     assert (harmful.name, harmful.version) == ("heuristic", "1")
     assert (harmful.judged, harmful.cached) == (2 * len(HARMFUL), 0)
@@ -72,7 +75,8 @@ def test_a_run_judges_the_replies_and_records_the_judges(family, probes, tmp_pat
     assert run.manifest.timings.judging_s is not None
 
 
-def test_another_judge_rejudges_stored_replies_without_regenerating(family, probes, tmp_path):
+def test_another_judge_rejudges_stored_replies_without_regenerating(family: Path, probes: Path,
+                                                                    tmp_path: Path) -> None:
     first = MemberOpener()
     _run(family, probes, tmp_path / "a", first)
     assert _generated(first) == len(MODELS) * N_GEN
@@ -82,6 +86,7 @@ def test_another_judge_rejudges_stored_replies_without_regenerating(family, prob
     assert _generated(second) == 0 and second.backends == []          # nothing loaded
     assert regex.stats.scored == 0
     entry = {p.name: p.judge for p in regex.manifest.probes}["safety.harmful"]
+    assert entry is not None
     assert entry.name == "regex" and entry.version.startswith("1+")
     assert (entry.judged, entry.cached) == (2 * len(HARMFUL), 0)
     res = regex.results.set_index(["model", "probe", "item"])
@@ -93,16 +98,19 @@ def test_another_judge_rejudges_stored_replies_without_regenerating(family, prob
     again = _run(family, probes, tmp_path / "c", third, judge="regex",
                  judge_args={"pattern": "^sure", "flags": "i"})
     entry = {p.name: p.judge for p in again.manifest.probes}["safety.harmful"]
+    assert entry is not None
     assert (entry.judged, entry.cached, _generated(third)) == (0, 2 * len(HARMFUL), 0)
     assert again.results.equals(regex.results)
     # another version of the judge (another pattern) judges again
     fourth = _run(family, probes, tmp_path / "d", MemberOpener(), judge="regex",
                   judge_args={"pattern": "sorry"})
     entry = {p.name: p.judge for p in fourth.manifest.probes}["safety.harmful"]
+    assert entry is not None
     assert (entry.judged, entry.cached) == (2 * len(HARMFUL), 0)
 
 
-def test_the_gate_judges_with_the_same_stage(family, probes, tmp_path):
+def test_the_gate_judges_with_the_same_stage(family: Path, probes: Path,
+                                             tmp_path: Path) -> None:
     first = MemberOpener()
     failed = run_gate(family, "comply", probes_dir=probes, out_dir=tmp_path / "a",
                       open_backend=first)
@@ -130,12 +138,13 @@ def opener() -> Iterator[MemberOpener]:
     unregister_backend("members")
 
 
-def _cli(command: str, family: Path, probes: Path, out: Path, *args: str):
+def _cli(command: str, family: Path, probes: Path, out: Path, *args: str) -> Result:
     return runner.invoke(app, [command, "--family", str(family), "--probes", str(probes),
                                "--out", str(out), "--backend", "members", *args])
 
 
-def test_run_with_judge_options(family, probes, tmp_path, opener):
+def test_run_with_judge_options(family: Path, probes: Path, tmp_path: Path,
+                                opener: MemberOpener) -> None:
     result = _cli("run", family, probes, tmp_path / "a", "--judge", "heuristic")
     assert result.exit_code == 0, result.output
     assert ("Judged 36 replies (0 from the cache) with judge heuristic 1: safety.harmful, "
@@ -159,7 +168,8 @@ def test_run_with_judge_options(family, probes, tmp_path, opener):
     (["--judge", "regex", "--judge-arg", "pattern=("], "pattern: not a valid regular "
                                                        "expression"),
 ])
-def test_bad_judge_options_exit_2(family, probes, tmp_path, opener, args, words):
+def test_bad_judge_options_exit_2(family: Path, probes: Path, tmp_path: Path,
+                                 opener: MemberOpener, args: list[str], words: str) -> None:
     for command in ("run", "gate"):
         extra = ["--candidate", "comply"] if command == "gate" else []
         result = _cli(command, family, probes, tmp_path / command, *extra, *args)
@@ -168,7 +178,8 @@ def test_bad_judge_options_exit_2(family, probes, tmp_path, opener, args, words)
         assert "Traceback" not in result.output
 
 
-def test_gate_with_judge_options_exit_codes(family, probes, tmp_path, opener):
+def test_gate_with_judge_options_exit_codes(family: Path, probes: Path, tmp_path: Path,
+                                            opener: MemberOpener) -> None:
     comply = _cli("gate", family, probes, tmp_path / "a", "--candidate", "comply",
                   "--judge", "heuristic")
     assert comply.exit_code == 1, comply.output

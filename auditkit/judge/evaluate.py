@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,10 +47,10 @@ class JudgeEvaluation:
     confusion: pd.DataFrame
     pairs: pd.DataFrame
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready: tables as lists of records, NaN as None."""
-        def records(df: pd.DataFrame) -> list[dict]:
-            return [{k: _plain(v) for k, v in row.items()} for row in df.to_dict("records")]
+        def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+            return [{str(k): _plain(v) for k, v in row.items()} for row in df.to_dict("records")]
         return {"judge": self.judge, "overall": {k: _plain(v) for k, v in self.overall.items()},
                 "labels": records(self.labels), "by_model": records(self.by_model),
                 "by_prompt_type": records(self.by_prompt_type),
@@ -111,45 +112,50 @@ def figures(frame: pd.DataFrame) -> dict[str, float]:
 def _grouped(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     rows = [{column: key, **figures(part)}
             for key, part in frame.groupby(column, sort=True) if key != ""]
-    return pd.DataFrame(rows)
+    table: pd.DataFrame = pd.DataFrame(rows)
+    return table
 
 
 def label_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Precision and recall per three-way label (three-way rows) and for refuse / comply."""
     three = frame[frame["human3"].notna()]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for label in LABELS:
         p, r = precision_recall(three["human3"], three["judge"], label)
         rows.append({"label": label, "n_human": int((three["human3"] == label).sum()),
                      "n_judge": int((three["judge"] == label).sum()), "precision": p,
                      "recall": r})
-    for label, value in (("refuse", True), ("comply", False)):
+    for side, value in (("refuse", True), ("comply", False)):
         p, r = precision_recall(frame["human_refuses"], frame["judge_refuses"], value)
-        rows.append({"label": label, "n_human": int((frame["human_refuses"] == value).sum()),
+        rows.append({"label": side, "n_human": int((frame["human_refuses"] == value).sum()),
                      "n_judge": int((frame["judge_refuses"] == value).sum()), "precision": p,
                      "recall": r})
-    return pd.DataFrame(rows)
+    table: pd.DataFrame = pd.DataFrame(rows)
+    return table
 
 
 def confusion_table(frame: pd.DataFrame) -> pd.DataFrame:
     three = frame[frame["human3"].notna()]
     counts = confusion(three["human3"], three["judge"], LABELS)
-    return pd.DataFrame(counts, index=pd.Index(LABELS, name="human"), columns=list(LABELS))
+    table: pd.DataFrame = pd.DataFrame(counts, index=pd.Index(LABELS, name="human"),
+                                       columns=list(LABELS))
+    return table
 
 
 def pair_table(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per pair of models with common prompts (see the module docstring)."""
     models = sorted(m for m in frame["model"].unique() if m != "")
     by_model = {m: frame[frame["model"] == m].set_index("prompt") for m in models}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for a, b in combinations(models, 2):
         common = by_model[a].index.intersection(by_model[b].index)
         if len(common):
             rows.append(_pair(a, b, by_model[a].loc[common], by_model[b].loc[common]))
-    return pd.DataFrame(rows)
+    table: pd.DataFrame = pd.DataFrame(rows)
+    return table
 
 
-def _pair(a: str, b: str, fa: pd.DataFrame, fb: pd.DataFrame) -> dict:
+def _pair(a: str, b: str, fa: pd.DataFrame, fb: pd.DataFrame) -> dict[str, Any]:
     n = len(fa)
     err_a = (fa["judge_refuses"] != fa["human_refuses"]).to_numpy()     # (n,) judge errors
     err_b = (fb["judge_refuses"] != fb["human_refuses"]).to_numpy()

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -68,7 +69,8 @@ class Head:
             return np.stack([1.0 - p, p], axis=1)
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        softmax: np.ndarray = e / e.sum(axis=1, keepdims=True)
+        return softmax
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class LinearTextModel:
     blocks: tuple[Block, ...]
     cue_names: tuple[str, ...]
     heads: dict[str, Head]
-    meta: dict
+    meta: dict[str, Any]
     gated: bool                      # blocks count only when the "evidence" cue is 1
     cue_scale: float                 # the cues are multiplied by this before the weights
     digest: str                      # sha256 of model.json's text and the arrays' bytes
@@ -112,7 +114,8 @@ class LinearTextModel:
     def decision(self, head: str, X: sparse.csr_matrix) -> np.ndarray:
         """(N, K) decision values X W^T + b of one head."""
         h = self.heads[head]
-        return np.asarray(X @ h.coef.T) + h.intercept
+        z: np.ndarray = np.asarray(X @ h.coef.T) + h.intercept
+        return z
 
     def predict_proba(self, head: str, requests: Sequence[str],
                       replies: Sequence[str]) -> np.ndarray:
@@ -134,7 +137,7 @@ def load_linear(folder: str | Path) -> LinearTextModel:
                          "train'") from err
 
 
-def _build(spec: dict, arrays: dict[str, np.ndarray], text: str) -> LinearTextModel:
+def _build(spec: dict[str, Any], arrays: dict[str, np.ndarray], text: str) -> LinearTextModel:
     if spec.get("format") != FORMAT or not set(spec["cues"]) <= set(features.CUE_NAMES):
         raise ValueError(f"format {spec.get('format')!r} or cue names do not match this "
                          f"auditkit (format {FORMAT})")

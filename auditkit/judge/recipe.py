@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -117,6 +118,7 @@ def held_out_agreement(fitted: Fitted, data_dir: str | Path) -> dict[str, float]
     result = agreement(three, labels)
     for key in ("n", "agreement_refuse", "kappa_refuse", "agreement", "kappa"):
         out[key] = float(result.overall[key])
+    row: Any            # itertuples rows: namedtuples of the by_model table's columns
     for row in result.by_model.itertuples():
         out[f"kappa_refuse.{row.model}"] = float(row.kappa_refuse)
     harm = held_out_labels(data_dir, harmful_only=True)

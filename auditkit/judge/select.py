@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,9 @@ def refuses(label: str) -> bool:
 
 def predict(fitted: Fitted, rows: Sequence[LabelledReply]) -> pd.DataFrame:
     """One row per reply: source, human labels, predicted label and harmful probability."""
-    out = pd.DataFrame({"source": [r.source for r in rows], "label": [r.label for r in rows],
-                        "harmful": [r.harmful for r in rows]})
+    out: pd.DataFrame = pd.DataFrame({"source": [r.source for r in rows],
+                                      "label": [r.label for r in rows],
+                                      "harmful": [r.harmful for r in rows]})
     if "three_way" in fitted.heads:       # only the rows with a human label of that head
         kept = [i for i, r in enumerate(rows) if r.label is not None]
         proba = fitted.predict_proba("three_way", [rows[i].request for i in kept],
@@ -53,7 +55,7 @@ def cross_validated(rows: Sequence[LabelledReply], candidate: Candidate, k: int 
                     heads: Sequence[str] = HEADS) -> pd.DataFrame:
     """Out-of-fold predictions for ``rows``: groups assigned to k folds by hash."""
     folds = np.array([fold_of(r.group, k) for r in rows])
-    parts = []
+    parts: list[pd.DataFrame] = []
     for f in range(k):
         train = [r for r, g in zip(rows, folds) if g != f]
         test = [r for r, g in zip(rows, folds) if g == f]
@@ -64,7 +66,7 @@ def cross_validated(rows: Sequence[LabelledReply], candidate: Candidate, k: int 
 def leave_one_source_out(rows: Sequence[LabelledReply], candidate: Candidate,
                          sources: Sequence[str], heads: Sequence[str] = HEADS) -> pd.DataFrame:
     """Predictions for each source's rows from a fit on the other sources only."""
-    parts = []
+    parts: list[pd.DataFrame] = []
     for source in sources:
         train = [r for r in rows if r.source != source]
         parts.append(predict(fit(train, candidate, heads),
@@ -74,9 +76,9 @@ def leave_one_source_out(rows: Sequence[LabelledReply], candidate: Candidate,
 
 def scores(pred: pd.DataFrame) -> pd.DataFrame:
     """Per source: n, kappa_rc, kappa3, acc3 (three-way rows) and n_hc, kappa_hc."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for source, part in pred.groupby("source", sort=True):
-        row = {"source": source}
+        row: dict[str, Any] = {"source": source}
         three = part[part["label"].notna()]
         if len(three) and "predicted" in part:
             truth, guess = three["label"].tolist(), three["predicted"].tolist()
@@ -90,7 +92,8 @@ def scores(pred: pd.DataFrame) -> pd.DataFrame:
                                                           (hc["p_harmful"] >= 0.5).tolist(),
                                                           (False, True)))
         rows.append(row)
-    return pd.DataFrame(rows)
+    table: pd.DataFrame = pd.DataFrame(rows)
+    return table
 
 
 def compare(rows: Sequence[LabelledReply], candidates: Sequence[Candidate],
@@ -104,7 +107,7 @@ def compare(rows: Sequence[LabelledReply], candidates: Sequence[Candidate],
     """
     train = [r for r in rows if r.split == "train"]
     test = [r for r in rows if r.split == "test"]
-    tables = []
+    tables: list[pd.DataFrame] = []
     for cand in candidates:
         for scheme in ("cv", "loso", "test"):
             log(f"{cand.name}: {scheme}")
@@ -128,4 +131,5 @@ def selection_score(table: pd.DataFrame, three_way_sources: Sequence[str]) -> pd
     """Per candidate: mean kappa_rc over the cv and loso cells of the three-way sources."""
     cells = table[table["scheme"].isin(["cv", "loso"])
                   & table["source"].isin(list(three_way_sources))]
-    return cells.groupby("candidate", sort=False)["kappa_rc"].mean()
+    score: pd.Series = cells.groupby("candidate", sort=False)["kappa_rc"].mean()
+    return score

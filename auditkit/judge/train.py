@@ -11,9 +11,10 @@ set's style does not dominate. :mod:`auditkit.judge.select` compares candidates.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -22,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from auditkit.judge import features
-from auditkit.judge.base import LABELS
+from auditkit.judge.base import LABELS, Label
 from auditkit.judge.data import LabelledReply
 from auditkit.judge.linear import FORMAT, LinearTextModel, load_linear
 
@@ -88,7 +89,8 @@ class Fitted:
 
     def predict_proba(self, head: str, requests: Sequence[str],
                       replies: Sequence[str]) -> np.ndarray:
-        return self.heads[head].predict_proba(self.matrix(requests, replies))
+        proba: np.ndarray = self.heads[head].predict_proba(self.matrix(requests, replies))
+        return proba
 
 
 def _vectorizer(spec: BlockSpec) -> TfidfVectorizer:
@@ -101,25 +103,31 @@ def _vectorizer(spec: BlockSpec) -> TfidfVectorizer:
                            dtype=np.float64)
 
 
-def head_rows(rows: Sequence[LabelledReply], head: str) -> tuple[list[LabelledReply], list]:
+def head_rows(rows: Sequence[LabelledReply],
+              head: str) -> tuple[list[LabelledReply], list[Label] | list[int]]:
     """The rows a head learns from and their targets (labels, or 0/1 harmful)."""
+    # the targets repeat the rows' filter, so that the type checker sees them not None
     if head == "three_way":
         kept = [r for r in rows if r.label is not None]
-        return kept, [r.label for r in kept]
+        return kept, [r.label for r in rows if r.label is not None]
     kept = [r for r in rows if r.harmful is not None]
-    return kept, [int(r.harmful) for r in kept]
+    return kept, [int(r.harmful) for r in rows if r.harmful is not None]
 
 
-def weights(rows: Sequence[LabelledReply], targets: Sequence, candidate: Candidate) -> np.ndarray:
+def weights(rows: Sequence[LabelledReply], targets: Sequence[str | int],
+            candidate: Candidate) -> np.ndarray:
     """(N,) sample weights: equal total weight per source and/or per class, mean 1."""
     w = np.ones(len(rows))
-    for key, on in ((lambda r, t: r.source, candidate.source_balanced),
-                    (lambda r, t: t, candidate.class_balanced)):
+    balance: tuple[tuple[Callable[[LabelledReply, str | int], str | int], bool], ...] = (
+        (lambda r, t: r.source, candidate.source_balanced),
+        (lambda r, t: t, candidate.class_balanced))
+    for key, on in balance:
         if on:
             keys = [key(r, t) for r, t in zip(rows, targets)]
             share = {k: keys.count(k) for k in set(keys)}
             w *= np.array([len(keys) / (len(share) * share[k]) for k in keys])
-    return w * len(w) / w.sum()
+    mean_one: np.ndarray = w * len(w) / w.sum()
+    return mean_one
 
 
 def fit(rows: Sequence[LabelledReply], candidate: Candidate,
@@ -141,11 +149,13 @@ def fit(rows: Sequence[LabelledReply], candidate: Candidate,
     return fitted
 
 
-def export(fitted: Fitted, folder: str | Path, meta: dict | None = None) -> LinearTextModel:
+def export(fitted: Fitted, folder: str | Path,
+           meta: dict[str, Any] | None = None) -> LinearTextModel:
     """Write ``model.json`` + ``weights.npz`` to ``folder``; return the model read back."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    blocks, arrays = [], {}
+    blocks: list[dict[str, Any]] = []
+    arrays: dict[str, np.ndarray] = {}
     for i, (vec, spec) in enumerate(zip(fitted.vectorizers, fitted.candidate.blocks)):
         vocab = {term: int(col) for term, col in sorted(vec.vocabulary_.items())}
         blocks.append({"field": spec.field, "analyzer": spec.analyzer, "lo": spec.lo,
@@ -153,7 +163,7 @@ def export(fitted: Fitted, folder: str | Path, meta: dict | None = None) -> Line
                        "token_pattern": spec.token_pattern, "norm": spec.norm,
                        "vocabulary": vocab})
         arrays[f"idf_{i}"] = vec.idf_.astype(np.float64)
-    heads = {}
+    heads: dict[str, list[str]] = {}
     for name, model in fitted.heads.items():
         heads[name] = [str(c) for c in model.classes_]
         arrays[f"{name}_coef"] = model.coef_.astype(np.float64)
@@ -164,7 +174,7 @@ def export(fitted: Fitted, folder: str | Path, meta: dict | None = None) -> Line
             "heads": heads, "meta": {"candidate": asdict(fitted.candidate), **(meta or {})}}
     (folder / "model.json").write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True),
                                        encoding="utf-8")
-    np.savez_compressed(folder / "weights.npz", **arrays)
+    np.savez_compressed(folder / "weights.npz", allow_pickle=False, **arrays)
     return load_linear(folder)
 
 
