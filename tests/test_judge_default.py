@@ -81,3 +81,12 @@ def test_evidence_rule_leaves_replies_with_evidence_to_the_head() -> None:
     replies = ["It's important to note that this is dangerous.", "Here you go: step one."]
     assert evidence_rule(requests, replies, ["partial_refusal", "full_refusal"]) == \
         ["partial_refusal", "full_compliance"]
+
+
+def test_evidence_read_from_the_feature_matrix_equals_the_cue() -> None:
+    judge = get_judge("default")
+    requests = [q for q, _, _, _ in CASES]
+    replies = [r for _, r, _, _ in CASES]
+    _, _, evidence = probabilities(judge.model, requests, replies)
+    assert list(evidence) == [has_refusal_evidence(q, r) for q, r in zip(requests, replies)]
+    assert 0 < sum(evidence) < len(CASES)
