@@ -6,7 +6,7 @@ import json
 from judge_handcheck import CASES
 
 from auditkit.judge import get_judge
-from auditkit.judge.default import MODEL_DIR, DefaultJudge
+from auditkit.judge.default import MODEL_DIR, DefaultJudge, probabilities
 from auditkit.judge.evaluate import agreement
 from auditkit.judge.features import evidence_rule, has_refusal_evidence
 from auditkit.judge.labels import THREE_WAY, HumanLabel
