@@ -29,9 +29,13 @@ def test_edge_table_hand():
     assert t.loc["a", "rr"] == pytest.approx(3.0) and t.loc["a", "mcnemar_p"] == 1.0
     assert t.loc["a", "fixed_lo"] == pytest.approx(1 - t.loc["a", "inherited_hi"])
     # base -> b: n11 = 1, n10 = 3, n01 = 0, n00 = 4: inherited 1/4, introduced 0;
-    # zero cell -> RR = (1.5 / 5) / (0.5 / 5) = 3; McNemar(3, 0) = 2 * (1/2)^3 = 0.25
+    # RR = (1/4) / 0 is unbounded: NaN, with the lower bound of the corrected table
+    # (1.5 / 5) / (0.5 / 5) = 3, se = sqrt(1/1.5 - 1/5 + 1/0.5 - 1/5) = 1.505545:
+    # 3 exp(-1.959964 * 1.505545) = 0.156891; McNemar(3, 0) = 2 * (1/2)^3 = 0.25
     assert t.loc["b", ["n11", "n10", "n01", "n00"]].tolist() == [1, 3, 0, 4]
-    assert t.loc["b", "introduced"] == 0.0 and t.loc["b", "rr"] == pytest.approx(3.0)
+    assert t.loc["b", "introduced"] == 0.0 and math.isnan(t.loc["b", "rr"])
+    assert t.loc["b", "rr_lo"] == pytest.approx(0.156891, rel=1e-5)
+    assert math.isnan(t.loc["b", "rr_hi"])
     assert t.loc["b", "mcnemar_p"] == pytest.approx(0.25)
     # a -> c, the edge below the root
     assert t.loc["c", "parent"] == "a"

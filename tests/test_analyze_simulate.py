@@ -57,13 +57,13 @@ def test_h_near_one_for_independent_and_large_with_inheritance():
     hs, covered = [], 0
     for seed in range(20):
         F = simulate_independent([0.5, 0.4, 0.6, 0.5, 0.3], n_items=4000, seed=seed)
-        h = homogenization(matrix_from_array(F), n_bootstrap=200, seed=seed)
+        h = homogenization(matrix_from_array(F))
         hs.append(h.H)
         covered += h.H_lo <= 1 <= h.H_hi
     assert np.mean(hs) == pytest.approx(1.0, abs=0.08) and covered >= 17
     sim = simulate_family(tree(4, 1), n_items=4000, root_rate=0.3, inherit=0.9,
                           introduce=0.05, seed=0)
-    h = homogenization(matrix_from_array(sim.F), n_bootstrap=200, seed=0)
+    h = homogenization(matrix_from_array(sim.F))
     assert h.H > 30 and h.H_lo > 10
 
 

@@ -125,8 +125,11 @@ def test_scope_table_equals_the_analysis(report):
     rows = tables(report["html"])["t-scopes"]
     assert [(r[0][0], r[1][0]) for r in rows] == list(zip(scopes.level, scopes.scope))
     for row, s in zip(rows, scopes.itertuples()):
-        assert _v(row[5]) == pytest.approx(s.H_family, rel=1e-12)
-        assert _v(row[6]) == s.effective_n and _v(row[8]) == s.independence_p_holm
+        # the chance level beside the mean rate; none for generation-only scopes
+        assert (row[4][0] == "—" if s.n_chance_items == 0
+                else _v(row[4]) == pytest.approx(s.chance_rate, rel=1e-12))
+        assert _v(row[6]) == pytest.approx(s.H_family, rel=1e-12)
+        assert _v(row[7]) == s.effective_n and _v(row[9]) == s.independence_p_holm
 
 
 def test_verdict_states_the_headline_numbers(report):

@@ -165,7 +165,7 @@ def participation_ratio(m: Margins) -> np.ndarray:
     A sample phi^2 is high by its variance, about (1 - phi^2)^2 / N (1/N for independent
     models, where N phi^2 is chi-square with 1 degree of freedom; 0 for identical ones), so
     the plain PR is low (M / (1 + (M - 1) / N) for independent models: its interval covered
-    the truth M in none of 200 replications at 5 models x 4,000 items). S is estimated by
+    the truth M in none of 20 replications at 5 models x 4,000 items). S is estimated by
     max(S_hat - V, 0), V = sum_{a<b} (1 - phi^2)^2 / N. A bootstrap replicate resamples the
     sample, adding that noise a second time, so replicates subtract 2 V and their percentile
     interval centres on the corrected estimate (Efron & Tibshirani 1993, ch. 10).

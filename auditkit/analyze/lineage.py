@@ -15,10 +15,9 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 
-from auditkit.analyze.bootstrap import Bootstrapped, PairCounts, Statistic, bootstrap
+from auditkit.analyze.bootstrap import Bootstrapped, Margins, Statistic, bootstrap
 from auditkit.analyze.matrix import FailureMatrix
-from auditkit.analyze.stats import (katz_relative_risk, mcnemar_exact, percentile_interval,
-                                   wilson_interval)
+from auditkit.analyze.stats import katz_relative_risk, mcnemar_exact, wilson_interval
 from auditkit.lineage import Lineage
 
 Parents = Union[Lineage, Mapping[str, "str | None"]]
@@ -67,9 +66,9 @@ def edge_table(fm: FailureMatrix, parents: Parents) -> pd.DataFrame:
     pairs = edges(fm.models, parents)
     pi = np.array([fm.index(p) for p, _ in pairs], dtype=np.int64)
     ci = np.array([fm.index(c) for _, c in pairs], dtype=np.int64)
-    Fp, Fc = fm.F[pi].astype(np.int64), fm.F[ci].astype(np.int64)      # (E, N)
-    n11 = (Fp * Fc).sum(axis=1)
-    n10, n01 = Fp.sum(axis=1) - n11, Fc.sum(axis=1) - n11
+    n_fail = fm.F.sum(axis=1, dtype=np.int64)                           # (M,)
+    n11 = np.array([np.count_nonzero(fm.F[p] & fm.F[c]) for p, c in zip(pi, ci)], np.int64)
+    n10, n01 = n_fail[pi] - n11, n_fail[ci] - n11
     n00 = fm.n_items - n11 - n10 - n01
     t: dict[str, object] = {"parent": np.array([p for p, _ in pairs], dtype=object),
                             "child": np.array([c for _, c in pairs], dtype=object),
@@ -90,8 +89,10 @@ def edge_table(fm: FailureMatrix, parents: Parents) -> pd.DataFrame:
 # ---------------------------------------------------------------- blast radius
 
 def blast_setup(fm: FailureMatrix, parents: Parents) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Roots that have descendants in ``fm``, their (R, M) descendant masks, and the (R, N)
-    indicators "the root and every one of its descendants fail the item"."""
+    """Roots that have descendants in ``fm``, their (R, M) descendant masks, and the (2R, N)
+    extra item rows of :func:`blast_statistics`: R indicators "the root and every one of its
+    descendants fail the item", then R counts "how many descendants share the root's failure"
+    (F_r,i times the number of r's descendants failing item i)."""
     lineage = as_lineage(parents)
     roots, masks = [], []
     for m in fm.models:
@@ -102,9 +103,11 @@ def blast_setup(fm: FailureMatrix, parents: Parents) -> tuple[list[str], np.ndar
                 roots.append(m)
                 masks.append(mask)
     D = np.array(masks, dtype=bool).reshape(len(roots), fm.n_models)
-    everyone = np.array([fm.F[fm.index(r)] & fm.F[d].all(axis=0) for r, d in zip(roots, D)],
-                        dtype=bool).reshape(len(roots), fm.n_items)
-    return roots, D, everyone
+    R = [fm.F[fm.index(r)] for r in roots]
+    everyone = [f & fm.F[d].all(axis=0) for f, d in zip(R, D)]
+    shared = [f * fm.F[d].sum(axis=0, dtype=np.int64) for f, d in zip(R, D)]
+    return roots, D, np.array(everyone + shared, dtype=np.float64).reshape(2 * len(roots),
+                                                                           fm.n_items)
 
 
 def blast_statistics(root_rows: Sequence[int], desc: np.ndarray, extra_start: int,
@@ -116,25 +119,25 @@ def blast_statistics(root_rows: Sequence[int], desc: np.ndarray, extra_start: in
     base_share  = sum_{x in D} n_rx / sum_{x in D} n_x
                   share of descendant failures on items the root fails (base-attributable).
     Independence baselines: mean_{x in D} p_x for blast, p_r for base_share.
+    sum_{x in D} n_rx and n(r and all of D fail) are the extra rows of :func:`blast_setup`
+    (from ``extra_start``), so the statistics need no pair counts.
     """
     rows = np.asarray(root_rows, dtype=np.int64)
     D = np.asarray(desc, dtype=float)                                   # (R, M)
-    cols = extra_start + np.arange(len(rows))
+    every_cols = extra_start + np.arange(len(rows))
+    shared_cols = every_cols + len(rows)
 
-    def shared(c: PairCounts) -> np.ndarray:                           # (..., R)
-        return (c.both[..., rows, :] * D).sum(axis=-1)
-
-    def blast(c: PairCounts) -> np.ndarray:
+    def blast(c: Margins) -> np.ndarray:                               # (..., R)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return shared(c) / (D.sum(axis=1) * c.fail[..., rows])
+            return c.extra[..., shared_cols] / (D.sum(axis=1) * c.fail[..., rows])
 
-    def everyone(c: PairCounts) -> np.ndarray:
+    def everyone(c: Margins) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return c.extra[..., cols] / c.fail[..., rows]
+            return c.extra[..., every_cols] / c.fail[..., rows]
 
-    def base_share(c: PairCounts) -> np.ndarray:
+    def base_share(c: Margins) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return shared(c) / (c.fail @ D.T)
+            return c.extra[..., shared_cols] / (c.fail @ D.T)
     return {"blast": blast, "everyone": everyone, "base_share": base_share}
 
 
@@ -161,8 +164,7 @@ def blast_table(fm: FailureMatrix, roots: Sequence[str], desc: np.ndarray,
     for name in ("blast", "everyone", "base_share"):
         b = boot[name]
         t[name] = b.observed
-        t[f"{name}_lo"], t[f"{name}_hi"] = (percentile_interval(b.samples) if len(b.samples)
-                                            else (np.full(len(rows), np.nan),) * 2)
+        t[f"{name}_lo"], t[f"{name}_hi"] = b.lo, b.hi
         if name == "blast":
             t["blast_baseline"] = (desc * p).sum(axis=1) / desc.sum(axis=1)
     t["base_share_baseline"] = p[rows]
@@ -172,10 +174,10 @@ def blast_table(fm: FailureMatrix, roots: Sequence[str], desc: np.ndarray,
 def blast_radius(fm: FailureMatrix, parents: Parents, *, n_bootstrap: int = 1000,
                  seed: int | np.random.Generator = 0) -> pd.DataFrame:
     """Blast radius and base-attributable share of every root, with bootstrap intervals."""
-    roots, desc, everyone = blast_setup(fm, parents)
+    roots, desc, extra = blast_setup(fm, parents)
     stats = blast_statistics([fm.index(r) for r in roots], desc, 0)
     if not roots:
-        return blast_table(fm, roots, desc, {k: Bootstrapped(np.empty(0), np.empty((0, 0)))
-                                             for k in stats})
-    boot = bootstrap(fm.F, stats, n_bootstrap=n_bootstrap, seed=seed, extra=everyone)
+        empty = Bootstrapped(np.empty(0), None, np.empty(0), np.empty(0))
+        return blast_table(fm, roots, desc, {k: empty for k in stats})
+    boot = bootstrap(fm.F, stats, n_bootstrap=n_bootstrap, seed=seed, extra=extra)
     return blast_table(fm, roots, desc, boot)

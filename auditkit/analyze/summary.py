@@ -17,6 +17,7 @@ from auditkit.analyze.bootstrap import (Bootstrapped, PairCounts, bootstrap, pai
                                         single_threaded_blas)
 from auditkit.analyze.direction import direction_table
 from auditkit.analyze.matrix import FailureMatrix, failure_matrix
+from auditkit.analyze.parallel import map_scopes
 from auditkit.analyze.rates import failure_rates
 from auditkit.analyze.stats import holm
 
@@ -58,17 +59,15 @@ def analyze_matrix(fm: FailureMatrix, parents: Mapping[str, str | None], *, seed
     rng = rng or np.random.default_rng(seed)
     M = fm.n_models
     desc_rows = [j for j, m in enumerate(fm.models) if parents.get(m) is not None]
-    roots, desc, everyone = lineage.blast_setup(fm, parents)
+    roots, desc, blast_extra = lineage.blast_setup(fm, parents)
     counts = pair_counts(fm.F)
-    boot = _bootstrap_all(fm, counts, desc_rows, roots, desc, everyone, n_bootstrap, rng)
-    pairs = agreement.agreement_table(fm, counts, boot["kappa"].samples)
+    boot = _bootstrap_all(fm, counts, roots, desc, blast_extra, n_bootstrap, rng)
+    pairs = agreement.agreement_table(fm, counts, boot["kappa"])
     dist = lineage.path_lengths(fm.models, parents)
     pairs["lineage_distance"] = dist[agreement.pair_index(M)]
-    h_fam = hom.homogenization_result(fm, range(M), boot["h_family"].observed,
-                                      boot["h_family"].samples)
-    h_desc = hom.homogenization_result(fm, desc_rows, boot["h_desc"].observed,
-                                       boot["h_desc"].samples)
-    eff = hom.effective_number_result(fm, boot["eff"].observed, boot["eff"].samples)
+    h_fam = hom.homogenization(fm, counts=counts)
+    h_desc = hom.homogenization(fm, models=[fm.models[j] for j in desc_rows], counts=counts)
+    eff = hom.effective_number_result(fm, boot["eff"])
     hist = histogram.outcome_histogram(fm, n_permutations=n_permutations, seed=rng)
     D = structure.behaviour_distance(boot["kappa"].observed, M)
     mantel = (structure.mantel_test(D, dist, n_permutations=n_permutations, seed=rng) if M >= 3
@@ -84,21 +83,17 @@ def analyze_matrix(fm: FailureMatrix, parents: Mapping[str, str | None], *, seed
             "linkage": clus.linkage}
 
 
-def _bootstrap_all(fm: FailureMatrix, counts: PairCounts, desc_rows: list[int],
-                   roots: list[str], desc: np.ndarray, everyone: np.ndarray, n_bootstrap: int,
-                   rng: np.random.Generator) -> dict[str, Bootstrapped]:
-    """One bootstrap pass for kappa, the effective number, both H's and the blast statistics."""
-    M = fm.n_models
-    extra = np.vstack([hom.all_fail_indicator(fm.F, range(M)),
-                       hom.all_fail_indicator(fm.F, desc_rows), everyone])       # (2 + R, N)
-    stats = {"kappa": agreement.error_consistency, "eff": hom.effective_number_statistic,
-             "h_family": hom.log_homogenization(range(M), 0),
-             "h_desc": hom.log_homogenization(desc_rows, 1),
-             **lineage.blast_statistics([fm.index(r) for r in roots], desc, 2)}
-    observed = PairCounts(counts.n_items, counts.fail, counts.both,
-                          extra.sum(axis=1, dtype=np.float64))
-    return bootstrap(fm.F, stats, n_bootstrap=n_bootstrap if fm.n_items else 0, seed=rng,
-                     extra=extra, observed=observed)
+def _bootstrap_all(fm: FailureMatrix, counts: PairCounts, roots: list[str], desc: np.ndarray,
+                   blast_extra: np.ndarray, n_bootstrap: int, rng: np.random.Generator,
+                   ) -> dict[str, Bootstrapped]:
+    """One bootstrap pass for kappa, the effective number and the blast statistics (the H
+    intervals are computed, not resampled: homogenization.log_h_interval)."""
+    stats = {"eff": hom.participation_ratio,
+             **lineage.blast_statistics([fm.index(r) for r in roots], desc, 0)}
+    observed = PairCounts(counts.n_items, counts.fail, blast_extra.sum(axis=1), both=counts.both)
+    return bootstrap(fm.F, stats, pair_intervals={"kappa": agreement.kappa_counts},
+                     pair_sums={"phi": hom.phi_moments}, n_bootstrap=n_bootstrap, seed=rng,
+                     extra=blast_extra, observed=observed)
 
 
 def _edges(fm: FailureMatrix, parents: Mapping[str, str | None]) -> pd.DataFrame:
@@ -117,6 +112,9 @@ def _scope_row(fm: FailureMatrix, rates: pd.DataFrame, pairs: pd.DataFrame,
     kinds = sorted(set(fm.item_kind))
     row = {"kind": "+".join(kinds), "n_models": fm.n_models, "n_items": fm.n_items,
            "n_dropped_items": fm.n_dropped, "mean_rate": float(rates["rate"].mean()),
+           "n_chance_items": int(rates["n_chance_items"].iloc[0]) if len(rates) else 0,
+           "chance_rate": float(rates["chance_rate"].iloc[0]) if len(rates) else np.nan,
+           "mean_chance_items_rate": _nanmean(rates["chance_items_rate"]),
            "mean_kappa": float(np.nanmean(pairs["kappa"])) if pairs["kappa"].notna().any()
            else float("nan"),
            "mean_inherited": _nanmean(edges["inherited"]),
@@ -147,7 +145,7 @@ def scope_specs(results: pd.DataFrame) -> list[tuple[str, str, dict]]:
 
 
 def analyze(results: pd.DataFrame, parents: Mapping[str, str | None], *, seed: int = 0,
-            n_bootstrap: int = 1000, n_permutations: int = 1000) -> Analysis:
+            n_bootstrap: int = 1000, n_permutations: int = 1000, workers: int = 1) -> Analysis:
     """Analyse a run's results (docs/run-format.md) given the lineage {model: parent}.
 
     Models are taken in ``parents``' order (topological); those without results are left out.
@@ -157,9 +155,25 @@ def analyze(results: pd.DataFrame, parents: Mapping[str, str | None], *, seed: i
                                                      "item")})
     present = set(results["model"].cat.categories[np.unique(results["model"].cat.codes)])
     models = [m for m in parents if m in present]
-    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
-    for level, scope, filt in scope_specs(results):
-        fm = failure_matrix(results, models=models, **filt)
+    return analyze_pooled(failure_matrix(results, models=models), parents, seed=seed,
+                          n_bootstrap=n_bootstrap, n_permutations=n_permutations,
+                          specs=scope_specs(results), workers=workers)
+
+
+def analyze_pooled(pooled: FailureMatrix, parents: Mapping[str, str | None], *, seed: int = 0,
+                   n_bootstrap: int = 1000, n_permutations: int = 1000,
+                   specs: list[tuple[str, str, dict]] | None = None,
+                   workers: int = 1) -> Analysis:
+    """The analysis of a pooled failure matrix (:func:`failure_matrix` of all results): every
+    probe and category scope is cut out of it (:meth:`FailureMatrix.scope`), and the scopes
+    run on up to ``workers`` processes (the same tables whatever their number)."""
+    if specs is None:
+        specs = scope_specs(pd.DataFrame({"probe": pooled.item_probe,
+                                          "category": pooled.item_category}))
+
+    def one(spec: tuple[str, str, dict]) -> dict:
+        level, scope, filt = spec
+        fm = pooled.scope(**filt)
         with single_threaded_blas():
             out = analyze_matrix(fm, parents, n_bootstrap=n_bootstrap,
                                  n_permutations=n_permutations,
@@ -167,6 +181,11 @@ def analyze(results: pd.DataFrame, parents: Mapping[str, str | None], *, seed: i
         out["scopes"] = pd.DataFrame([out.pop("scope")])
         if level != "probe":
             out["blast_items"] = out["blast_items"].iloc[0:0]
+        return out
+    weights = [int(pooled.scope_mask(**f).sum()) if f else pooled.n_items for _, _, f in specs]
+    outs = map_scopes(one, specs, workers=workers, weights=weights)
+    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
+    for (level, scope, _), out in zip(specs, outs):
         for name in TABLES:
             frame = out[name]
             frame.insert(0, "scope", scope)
@@ -193,7 +212,8 @@ def _correct(tables: dict[str, pd.DataFrame]) -> None:
 def headline(tables: Mapping[str, pd.DataFrame]) -> dict:
     """The pooled scope's key numbers, plus counts over the probe-level tests."""
     pooled = tables["scopes"][tables["scopes"]["level"] == "pooled"].iloc[0]
-    keys = ["n_models", "n_items", "mean_rate", "mean_kappa", "H_family", "H_family_lo",
+    keys = ["n_models", "n_items", "mean_rate", "n_chance_items", "chance_rate",
+            "mean_chance_items_rate", "mean_kappa", "H_family", "H_family_lo",
             "H_family_hi", "H_family_reason", "H_descendants", "H_descendants_lo",
             "H_descendants_hi", "H_descendants_reason", "effective_n", "effective_n_lo",
             "effective_n_hi", "variance_ratio", "independence_p", "mean_inherited",

@@ -70,7 +70,8 @@ def _run(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def _models(data: RunReportData, order: list[str]) -> list[dict[str, Any]]:
-    """Per model: parent, pooled rate with interval, and the rate of each category."""
+    """Per model: parent, pooled rate with interval, the chance level beside it (on the items
+    that have one) and the rate of each category."""
     rates = data.analysis.rates
     pooled = {r["model"]: r for r in rates[rates["level"] == "pooled"].to_dict("records")}
     cats = rates[rates["level"] == "category"]
@@ -80,7 +81,9 @@ def _models(data: RunReportData, order: list[str]) -> list[dict[str, Any]]:
         mine = cats[cats["model"] == model]
         out.append({"name": model, "parent": data.lineage.parent(model), "n_items": r["n_items"],
                     "n_failed": r["n_failed"], "rate": r["rate"], "rate_lo": r["rate_lo"],
-                    "rate_hi": r["rate_hi"],
+                    "rate_hi": r["rate_hi"], "n_chance_items": r.get("n_chance_items"),
+                    "chance_rate": r.get("chance_rate"),
+                    "chance_items_rate": r.get("chance_items_rate"),
                     "categories": dict(zip(mine["scope"], mine["rate"]))})
     return out
 

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from auditkit.analyze.summary import Analysis
-from auditkit.present import count, num, num_ci, pct, pct_ci, plain, pval
+from auditkit.present import count, missing, num, num_ci, pct, pct_ci, plain, pval
 from auditkit.store import RunManifest
 
 
@@ -102,21 +102,33 @@ def rates_summary_table(analysis: Analysis, order: Sequence[str]) -> Table:
                  "Percent of items failed, with 95% Wilson intervals in brackets.")
 
 
+CHANCE_NOTE = ("failure rate of a model with no preference: 50% of pair items, (k - 1)/k of "
+               "k-option items; none for generation")
+
+
+def _chance_cell(r: Any) -> Cell:   # r: a rates or scopes itertuple (older analyses lack it)
+    chance = getattr(r, "chance_rate", None)
+    return Cell(pct(chance), plain(chance)) if not missing(chance) else text("—")
+
+
 def rates_long_table(analysis: Analysis, order: Sequence[str]) -> Table:
     """Every model on every probe: items, failures, rate and interval."""
     rank = {m: j for j, m in enumerate(order)}
     rates = analysis.rates[analysis.rates["level"] == "probe"]
     rates = rates.assign(_r=rates["model"].map(rank)).sort_values(["scope", "_r"], kind="stable")
     cols = (Column("probe"), Column("model"), Column("items", True), Column("failed", True),
-            Column("failure rate", True, "95% Wilson interval"))
+            Column("failure rate", True, "95% Wilson interval"),
+            Column("chance", True, CHANCE_NOTE))
     rows = tuple((text(r.scope), text(r.model), count_cell(r.n_items), count_cell(r.n_failed),
-                  rate_cell(r.rate, r.rate_lo, r.rate_hi)) for r in rates.itertuples())
+                  rate_cell(r.rate, r.rate_lo, r.rate_hi), _chance_cell(r))
+                 for r in rates.itertuples())
     return Table("rates-probe", "Failure rates per model and probe", cols, rows)
 
 
 def scopes_table(analysis: Analysis) -> Table:
     """Per probe, category and pooled: H, effective number, independence and Mantel tests."""
     cols = (Column("level"), Column("scope"), Column("items", True), Column("mean rate", True),
+            Column("chance", True, CHANCE_NOTE + " (over the pair and choice items)"),
             Column("mean κ", True, "mean error consistency over pairs of models"),
             Column("H [95% CI]", True, "homogenization ratio; 1 for independent models"),
             Column("eff. models", True, "effective number of independent models"),
@@ -132,7 +144,7 @@ def _scope_row(r: Any) -> tuple[Cell, ...]:   # r: a scopes itertuple
     H = (Cell(r.H_family_reason, None) if r.H_family_reason
          else num_cell(r.H_family, num_ci(r.H_family, r.H_family_lo, r.H_family_hi)))
     return (text(r.level), text(r.scope), count_cell(r.n_items), Cell(pct(r.mean_rate),
-            plain(r.mean_rate)), num_cell(r.mean_kappa, num(r.mean_kappa, 2)), H,
+            plain(r.mean_rate)), _chance_cell(r), num_cell(r.mean_kappa, num(r.mean_kappa, 2)), H,
             num_cell(r.effective_n, _effective(r)),
             Cell(pct(r.all_fail_rate, 1), plain(r.all_fail_rate)), p_cell(r.independence_p_holm),
             num_cell(r.mantel_r, num(r.mantel_r, 2)), p_cell(r.mantel_p_holm))

@@ -88,7 +88,20 @@ def _rates_sentence(analysis: Analysis, h: Headline, n_probes: int) -> str:
     lo, hi = pooled["rate"].min(), pooled["rate"].max()
     return (f"{h['n_models']} models were audited on {plural(h['n_items'], 'item')} of "
             f"{plural(n_probes, 'probe')}; they fail {pct(h['mean_rate'])} of the items on "
-            f"average (from {pct(lo)} to {pct(hi)}).")
+            f"average (from {pct(lo)} to {pct(hi)}).{_chance_words(h)}")
+
+
+def _chance_words(h: Headline) -> str:
+    """How far above chance: a model with no preference fails half the pair items and
+    (k - 1)/k of the k-option items (docs/analysis-format.md, chance_rate)."""
+    n, chance, rate = h.get("n_chance_items"), h.get("chance_rate"), h.get("mean_chance_items_rate")
+    if not n or missing(chance) or missing(rate):
+        return ""
+    where = ("these items" if n == h["n_items"]
+             else f"the {plural(n, 'pair and choice item')} (generation has no chance level)")
+    side = "above" if rate >= chance else "below"
+    return (f" On {where} a model with no preference would fail {pct(chance)}; they fail "
+            f"{pct(rate)}, {abs(100 * (rate - chance)):.0f} percentage points {side} chance.")
 
 
 def _sharing_sentence(h: Headline, alpha: float) -> str:
