@@ -37,10 +37,10 @@ def edge_coverage(reps: int, p=0.3, a=0.7, b=0.1, n_items=300) -> None:
                               seed=seed)
         fm = matrix_from_array(sim.F, models=sim.models)
         t = edge_table(fm, parents)
-        cov_a += list((t.inherited_lo <= a) & (a <= t.inherited_hi))
-        cov_b += list((t.introduced_lo <= b) & (b <= t.introduced_hi))
-        est_a += list(t.inherited)
-        est_b += list(t.introduced)
+        cov_a += list((t.inherited_rate_lo <= a) & (a <= t.inherited_rate_hi))
+        cov_b += list((t.introduced_rate_lo <= b) & (b <= t.introduced_rate_hi))
+        est_a += list(t.inherited_rate)
+        est_b += list(t.introduced_rate)
         if seed < min(reps, 200):                           # bootstrap is the slow part
             pairs = pairwise_agreement(fm.subset(["m0", "m1"]), n_bootstrap=500, seed=seed)
             both = p * a

@@ -33,7 +33,8 @@ def test_simulated_run_follows_run_format(tmp_path):
     df = pd.read_parquet(run / "results.parquet")
     assert list(df.columns) == ["model", "fingerprint", "probe", "probe_version", "kind",
                                 "category", "dimension", "item", "group", "failed", "score",
-                                "chosen", "gold", "bias_target", "n_options", "output", "config"]
+                                "chosen", "gold", "bias_target", "n_options", "output", "label",
+                                "harmful", "judge", "judge_version", "confidence", "config"]
     assert len(df) == 7 * (60 + 60 + 40) and df["failed"].dtype == bool
     pair, choice = df[df.kind == "pair"], df[df.kind == "choice"]
     assert ((pair.score > 0) == pair.failed).all()
@@ -97,11 +98,12 @@ def test_cli_writes_analysis(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted([f"{t}.parquet" for t in TABLES]
                                                            + ["summary.json"])
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["schema"] == 1 and summary["multiple_comparisons"]["method"] == "holm"
+    assert summary["schema"] == 3 and summary["multiple_comparisons"]["method"] == "holm"
     assert summary["parameters"] == {"seed": 3, "n_bootstrap": 50, "n_permutations": 50}
     assert summary["headline"]["n_models"] == 7 and len(summary["scopes"]) == 6
     edges = pd.read_parquet(out / "edges.parquet")
-    assert {"inherited", "introduced", "rr", "mcnemar_p", "mcnemar_p_holm"} <= set(edges.columns)
+    assert {"inherited_rate", "introduced_rate", "rr", "mcnemar_p",
+            "mcnemar_p_holm"} <= set(edges.columns)
     again = analyze_run(run, seed=3, n_bootstrap=50, n_permutations=50)
     assert again.headline == summary["headline"]                        # same seed, same numbers
 
@@ -193,7 +195,8 @@ def test_identical_child_is_fully_inherited():
     results, _ = simulated_run(parents=parents, inherit=1.0, introduce=0.0, seed=0)
     a = analyze(results, parents, n_bootstrap=30, n_permutations=30)
     assert (a.pairs["kappa"] == 1.0).all() and (a.pairs["kappa_lo"] == 1.0).all()
-    assert (a.edges["inherited"] == 1.0).all() and (a.edges["introduced"] == 0.0).all()
+    assert (a.edges["inherited_rate"] == 1.0).all()
+    assert (a.edges["introduced_rate"] == 0.0).all()
     assert (a.edges["mcnemar_p"] == 1.0).all()
     # H = p / p^2 = 1 / p for two identical models
     pooled = a.scopes.iloc[-1]

@@ -23,17 +23,17 @@ def test_edge_table_hand():
     t = edge_table(FM, PARENTS).set_index("child")
     assert t.loc["a", ["n11", "n10", "n01", "n00"]].tolist() == [3, 1, 1, 3]
     # base -> a: inherited 3/4, fixed 1/4, introduced 1/4, RR = 3; McNemar(1, 1) = 1
-    assert t.loc["a", "inherited"] == pytest.approx(0.75)
-    assert t.loc["a", "fixed"] == pytest.approx(0.25)
-    assert t.loc["a", "introduced"] == pytest.approx(0.25)
+    assert t.loc["a", "inherited_rate"] == pytest.approx(0.75)
+    assert t.loc["a", "fixed_rate"] == pytest.approx(0.25)
+    assert t.loc["a", "introduced_rate"] == pytest.approx(0.25)
     assert t.loc["a", "rr"] == pytest.approx(3.0) and t.loc["a", "mcnemar_p"] == 1.0
-    assert t.loc["a", "fixed_lo"] == pytest.approx(1 - t.loc["a", "inherited_hi"])
+    assert t.loc["a", "fixed_rate_lo"] == pytest.approx(1 - t.loc["a", "inherited_rate_hi"])
     # base -> b: n11 = 1, n10 = 3, n01 = 0, n00 = 4: inherited 1/4, introduced 0;
     # RR = (1/4) / 0 is unbounded: NaN, with the lower bound of the corrected table
     # (1.5 / 5) / (0.5 / 5) = 3, se = sqrt(1/1.5 - 1/5 + 1/0.5 - 1/5) = 1.505545:
     # 3 exp(-1.959964 * 1.505545) = 0.156891; McNemar(3, 0) = 2 * (1/2)^3 = 0.25
     assert t.loc["b", ["n11", "n10", "n01", "n00"]].tolist() == [1, 3, 0, 4]
-    assert t.loc["b", "introduced"] == 0.0 and math.isnan(t.loc["b", "rr"])
+    assert t.loc["b", "introduced_rate"] == 0.0 and math.isnan(t.loc["b", "rr"])
     assert t.loc["b", "rr_lo"] == pytest.approx(0.156891, rel=1e-5)
     assert math.isnan(t.loc["b", "rr_hi"])
     assert t.loc["b", "mcnemar_p"] == pytest.approx(0.25)
@@ -46,7 +46,7 @@ def test_edge_table_hand():
 def test_edge_table_parent_never_fails():
     fm = matrix_from_array([[0, 0, 0], [1, 0, 0]], models=["p", "q"])
     row = edge_table(fm, {"p": None, "q": "p"}).iloc[0]
-    assert math.isnan(row["inherited"]) and row["introduced"] == pytest.approx(1 / 3)
+    assert math.isnan(row["inherited_rate"]) and row["introduced_rate"] == pytest.approx(1 / 3)
     assert math.isnan(row["rr"])
 
 

@@ -42,10 +42,10 @@ def test_edge_estimates_recover_a_and_b():
         sim = simulate_family(parents, n_items=300, root_rate=0.3, inherit=a, introduce=b,
                               seed=seed)
         t = edge_table(matrix_from_array(sim.F, models=sim.models), parents)
-        cov_a += list((t.inherited_lo <= a) & (a <= t.inherited_hi))
-        cov_b += list((t.introduced_lo <= b) & (b <= t.introduced_hi))
-        est_a += list(t.inherited)
-        est_b += list(t.introduced)
+        cov_a += list((t.inherited_rate_lo <= a) & (a <= t.inherited_rate_hi))
+        cov_b += list((t.introduced_rate_lo <= b) & (b <= t.introduced_rate_hi))
+        est_a += list(t.inherited_rate)
+        est_b += list(t.introduced_rate)
     assert 0.92 <= np.mean(cov_a) <= 0.98 and 0.92 <= np.mean(cov_b) <= 0.98
     assert np.mean(est_a) == pytest.approx(a, abs=0.01)
     assert np.mean(est_b) == pytest.approx(b, abs=0.005)

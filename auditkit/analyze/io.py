@@ -37,8 +37,9 @@ def _json_ready(value: Any) -> Any:
 
 
 # Bumped whenever a table's or the summary's keys or definitions change, so that an analysis
-# written by an older auditkit is recomputed rather than read (2: counts n_*, shares *_rate).
-ANALYSIS_SCHEMA = 2
+# written by an older auditkit is recomputed rather than read (2: counts n_*, shares *_rate;
+# 3: issue 17's definitions: kappa of constant models, relative risk, H intervals, chance levels).
+ANALYSIS_SCHEMA = 3
 
 
 def summary_dict(analysis: Analysis) -> dict[str, Any]:

@@ -57,11 +57,13 @@ def path_lengths(models: Sequence[str], parents: Parents) -> np.ndarray:
 def edge_table(fm: FailureMatrix, parents: Parents) -> pd.DataFrame:
     """One row per lineage edge parent -> child from the paired 2x2 table of failures.
 
-    n11 both fail, n10 only the parent, n01 only the child, n00 neither.
-    inherited = n11 / (n11 + n10) = P(child fails | parent fails); fixed = 1 - inherited;
-    introduced = n01 / (n01 + n00) = P(child fails | parent passes), each with a Wilson
-    interval; rr = inherited / introduced with the Katz interval; mcnemar_p: the exact
-    McNemar test of n10 vs n01 (a change in failure rate). DESIGN.md, Analysis.
+    n11 both fail, n10 only the parent, n01 only the child, n00 neither (counts).
+    inherited_rate = n11 / (n11 + n10) = P(child fails | parent fails); fixed_rate =
+    1 - inherited_rate; introduced_rate = n01 / (n01 + n00) = P(child fails | parent passes),
+    each with a Wilson interval; rr = inherited_rate / introduced_rate with the Katz interval
+    (zero cells: :func:`~auditkit.analyze.stats.katz_relative_risk`);
+    mcnemar_p: the exact McNemar test of n10 vs n01 (a change in failure rate). DESIGN.md,
+    Analysis.
     """
     pairs = edges(fm.models, parents)
     pi = np.array([fm.index(p) for p, _ in pairs], dtype=np.int64)
@@ -75,12 +77,13 @@ def edge_table(fm: FailureMatrix, parents: Parents) -> pd.DataFrame:
                             "n_items": fm.n_items, "n11": n11, "n10": n10, "n01": n01, "n00": n00}
     with np.errstate(divide="ignore", invalid="ignore"):
         t["parent_rate"], t["child_rate"] = (n11 + n10) / fm.n_items, (n11 + n01) / fm.n_items
-        t["inherited"] = n11 / (n11 + n10)
-        t["inherited_lo"], t["inherited_hi"] = wilson_interval(n11, n11 + n10)
-        t["fixed"] = 1 - t["inherited"]
-        t["fixed_lo"], t["fixed_hi"] = 1 - t["inherited_hi"], 1 - t["inherited_lo"]
-        t["introduced"] = n01 / (n01 + n00)
-        t["introduced_lo"], t["introduced_hi"] = wilson_interval(n01, n01 + n00)
+        t["inherited_rate"] = n11 / (n11 + n10)
+        t["inherited_rate_lo"], t["inherited_rate_hi"] = wilson_interval(n11, n11 + n10)
+        t["fixed_rate"] = 1 - t["inherited_rate"]
+        t["fixed_rate_lo"] = 1 - t["inherited_rate_hi"]
+        t["fixed_rate_hi"] = 1 - t["inherited_rate_lo"]
+        t["introduced_rate"] = n01 / (n01 + n00)
+        t["introduced_rate_lo"], t["introduced_rate_hi"] = wilson_interval(n01, n01 + n00)
     t["rr"], t["rr_lo"], t["rr_hi"] = katz_relative_risk(n11, n11 + n10, n01, n01 + n00)
     t["mcnemar_p"] = mcnemar_exact(n10, n01)
     return pd.DataFrame(t)

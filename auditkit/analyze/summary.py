@@ -25,6 +25,7 @@ MULTIPLE_COMPARISONS = {
     "method": "holm",
     "families": "each test (independence, mantel, mcnemar per lineage edge) within a level "
                 "(probe, category, pooled), across its scopes"}
+ALPHA = 0.05                # significance level of the headline's counts of tests
 TABLES = ("scopes", "rates", "pairs", "edges", "blast", "blast_items", "histogram", "linkage")
 
 
@@ -117,8 +118,8 @@ def _scope_row(fm: FailureMatrix, rates: pd.DataFrame, pairs: pd.DataFrame,
            "mean_chance_items_rate": _nanmean(rates["chance_items_rate"]),
            "mean_kappa": float(np.nanmean(pairs["kappa"])) if pairs["kappa"].notna().any()
            else float("nan"),
-           "mean_inherited": _nanmean(edges["inherited"]),
-           "mean_introduced": _nanmean(edges["introduced"])}
+           "mean_inherited_rate": _nanmean(edges["inherited_rate"]),
+           "mean_introduced_rate": _nanmean(edges["introduced_rate"])}
     for name, h in (("H_family", h_fam), ("H_descendants", h_desc)):
         row.update({name: h.H, f"{name}_lo": h.H_lo, f"{name}_hi": h.H_hi,
                     f"{name}_log10": h.log10_H, f"{name}_reason": h.reason})
@@ -209,20 +210,25 @@ def _correct(tables: dict[str, pd.DataFrame]) -> None:
                                if len(edges) else pd.Series(dtype=float))
 
 
-def headline(tables: Mapping[str, pd.DataFrame]) -> dict:
-    """The pooled scope's key numbers, plus counts over the probe-level tests."""
+def significant_edge_changes(edges: pd.DataFrame, alpha: float = ALPHA) -> int:
+    """Probe-level lineage edges whose Holm-corrected McNemar p is below ``alpha``."""
+    probe_edges = edges[edges["level"] == "probe"]
+    return int((probe_edges["mcnemar_p_holm"] < alpha).sum())
+
+
+def headline(tables: Mapping[str, pd.DataFrame], alpha: float = ALPHA) -> dict:
+    """The pooled scope's key numbers, plus counts over the probe-level tests at ``alpha``."""
     pooled = tables["scopes"][tables["scopes"]["level"] == "pooled"].iloc[0]
     keys = ["n_models", "n_items", "mean_rate", "n_chance_items", "chance_rate",
             "mean_chance_items_rate", "mean_kappa", "H_family", "H_family_lo",
             "H_family_hi", "H_family_reason", "H_descendants", "H_descendants_lo",
             "H_descendants_hi", "H_descendants_reason", "effective_n", "effective_n_lo",
-            "effective_n_hi", "variance_ratio", "independence_p", "mean_inherited",
-            "mean_introduced", "mantel_r", "mantel_p", "mst_edge_recall"]
+            "effective_n_hi", "variance_ratio", "independence_p", "mean_inherited_rate",
+            "mean_introduced_rate", "mantel_r", "mantel_p", "mst_edge_recall"]
     out = {k: _plain(pooled[k]) for k in keys}
-    probe_edges = tables["edges"][tables["edges"]["level"] == "probe"]
     blast = tables["blast"][tables["blast"]["level"] == "pooled"]
     out["n_probes"] = int((tables["scopes"]["level"] == "probe").sum())
-    out["n_edge_changes_significant"] = int((probe_edges["mcnemar_p_holm"] < 0.05).sum())
+    out["n_edge_changes_significant"] = significant_edge_changes(tables["edges"], alpha)
     out["roots"] = [{k: _plain(v) for k, v in row.items() if k not in ("level", "scope")}
                     for row in blast.to_dict("records")]
     return out

@@ -87,8 +87,9 @@ def edge_table(analysis: Analysis) -> Table:
     for row in edges.itertuples():
         table.add_row(escape(f"{row.parent} -> {row.child}"), _num(row.parent_rate),
                       _num(row.child_rate),
-                      f"{_num(row.inherited, 2)} [{_num(row.inherited_lo, 2)}, "
-                      f"{_num(row.inherited_hi, 2)}]",
-                      f"{_num(row.introduced, 2)} [{_num(row.introduced_lo, 2)}, "
-                      f"{_num(row.introduced_hi, 2)}]", _num(row.rr), _num(row.mcnemar_p))
+                      f"{_num(row.inherited_rate, 2)} [{_num(row.inherited_rate_lo, 2)}, "
+                      f"{_num(row.inherited_rate_hi, 2)}]",
+                      f"{_num(row.introduced_rate, 2)} [{_num(row.introduced_rate_lo, 2)}, "
+                      f"{_num(row.introduced_rate_hi, 2)}]", _num(row.rr),
+                      _num(row.mcnemar_p))
     return table

@@ -13,6 +13,7 @@ from typing import Any
 from auditkit.analyze.io import ANALYSIS_DIR, _json_ready, summary_dict
 from auditkit.analyze.summary import TABLES
 from auditkit.gate import DEFAULT_POLICY, Policy
+from auditkit.report.judges import judges_record
 from auditkit.report.load import RunReportData
 from auditkit.report.verdict import Flag
 from auditkit.store import manifest_json
@@ -30,6 +31,7 @@ def run_summary(data: RunReportData, ctx: dict[str, Any]) -> dict[str, Any]:
         "models": _models(data, ctx["order"]),
         "verdict": _verdict(ctx),
         "systemic": _systemic(ctx),
+        "judges": judges_record(ctx["judges"]),
         "tables": {"results": "results.parquet",
                    **{name: f"{ANALYSIS_DIR}/{name}.parquet" for name in TABLES}},
         "reports": {"html": "report.html", "markdown": "report.md"},

@@ -60,7 +60,7 @@ class ShipList:
 
 def _flag(gate: GateResult, verdicts: list[Verdict]) -> Flag:
     return Flag(gate.candidate, gate.parent,
-                tuple(f"{v.probe}, {v.title}: {v.detail}" for v in verdicts))
+                tuple(f"{v.probe}, {v.title}: {v.explained}" for v in verdicts))
 
 
 def ship_list(results: pd.DataFrame, lineage: Lineage, policy: Policy) -> ShipList:
