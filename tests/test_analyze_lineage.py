@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 
 from auditkit.analyze.direction import direction_table
-from auditkit.analyze.lineage import (blast_items, blast_radius, blast_setup, descendants,
-                                      edge_table, edges, path_lengths)
+from auditkit.analyze.lineage import (
+    blast_items,
+    blast_radius,
+    blast_setup,
+    descendants,
+    edge_table,
+    edges,
+    path_lengths,
+)
 from auditkit.analyze.matrix import matrix_from_array
 from auditkit.analyze.structure import behaviour_clustering, mantel_test
 

@@ -3,6 +3,8 @@ and the same-wrong-answer rate of choice probes. Vectorised over all pairs of mo
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -43,7 +45,8 @@ def kappa_counts(n: np.ndarray, na: np.ndarray, nb: np.ndarray, nab: np.ndarray)
     den = na * (n - nb)
     den += nb * (n - na)
     out = np.ones(np.broadcast_shapes(num.shape, den.shape), dtype=num.dtype)
-    return np.divide(num, den, out=out, where=den > 0)
+    kappa: np.ndarray = np.divide(num, den, out=out, where=den > 0)
+    return kappa
 
 
 def error_consistency(counts: PairCounts) -> np.ndarray:
@@ -68,7 +71,7 @@ def agreement_table(fm: FailureMatrix, counts: PairCounts,
     lo, hi = (kappa.lo, kappa.hi) if kappa is not None else (nan, nan)
     models = np.asarray(fm.models, object)
     with np.errstate(divide="ignore", invalid="ignore"):
-        table = {
+        table: dict[str, Any] = {
             "model_a": models[iu], "model_b": models[ju],
             "n_items": int(n), "rate_a": na / n, "rate_b": nb / n,
             "kappa": error_consistency(counts), "kappa_lo": lo, "kappa_hi": hi,
@@ -81,10 +84,11 @@ def agreement_table(fm: FailureMatrix, counts: PairCounts,
         table["p_a_given_b"] = nab / nb
         _with_interval(table, "p_a_given_b", nab, nb)
     table.update(same_wrong_answer(fm))
-    return pd.DataFrame(table)
+    frame: pd.DataFrame = pd.DataFrame(table)
+    return frame
 
 
-def _with_interval(table: dict, name: str, k: np.ndarray, n: np.ndarray | float) -> None:
+def _with_interval(table: dict[str, Any], name: str, k: np.ndarray, n: np.ndarray | float) -> None:
     table[f"{name}_lo"], table[f"{name}_hi"] = wilson_interval(k, n)
 
 
@@ -128,7 +132,8 @@ def same_wrong_answer(fm: FailureMatrix) -> dict[str, np.ndarray]:
 def _co_counts(E: np.ndarray, iu: np.ndarray, ju: np.ndarray) -> np.ndarray:
     """(P,) #{i: E_a,i E_b,i} for the pairs (iu, ju) of a (M, n) 0/1 matrix, exact."""
     Ef = E.astype(np.float32 if E.shape[1] < 2**24 else np.float64)
-    return (Ef @ Ef.T)[iu, ju].astype(np.float64)
+    co: np.ndarray = (Ef @ Ef.T)[iu, ju].astype(np.float64)
+    return co
 
 
 def pairwise_agreement(fm: FailureMatrix, *, n_bootstrap: int = 1000,

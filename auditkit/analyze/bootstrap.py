@@ -143,13 +143,15 @@ class Resampling:
 
     @property
     def n_blocks(self) -> int:
-        return self.cols.shape[0]
+        g: int = self.cols.shape[0]
+        return g
 
     def block_sums(self, X: np.ndarray) -> np.ndarray:
         """(G, K) float64 sums of the (K, N) item rows X (0/1 or counts) over each block."""
         X = np.asarray(X)
         Xz = np.concatenate([X, np.zeros((len(X), 1), X.dtype)], axis=1)   # N: empty slot
-        return Xz[:, self.cols].sum(axis=2, dtype=np.float64).T
+        sums: np.ndarray = Xz[:, self.cols].sum(axis=2, dtype=np.float64).T
+        return sums
 
     def layout(self, F: np.ndarray) -> np.ndarray:
         """(G, M, q) float32 copy of the (M, N) 0/1 matrix F, block by block."""
@@ -216,7 +218,8 @@ def _block_products(layout: np.ndarray, start: int, stop: int) -> np.ndarray:
     """(G, stop - start, M - start) F_g[start:stop] F_g[start:]^T for every block g."""
     g, _, q = layout.shape
     if q == 1:                                                       # outer products
-        return layout[:, start:stop, :] * layout[:, start:, :].transpose(0, 2, 1)
+        outer: np.ndarray = layout[:, start:stop, :] * layout[:, start:, :].transpose(0, 2, 1)
+        return outer
     out = np.empty((g, stop - start, layout.shape[1] - start), np.float32)
     for j in range(g):
         np.matmul(layout[j, start:stop], layout[j, start:].T, out=out[j])

@@ -28,7 +28,8 @@ def _pearson_pairs(X: np.ndarray, pi: np.ndarray, ci: np.ndarray, chunk: int = 6
                            for s in range(0, len(pi), chunk)] or [np.empty(0)])
     with np.errstate(divide="ignore", invalid="ignore"):
         r = dots / (norm[pi] * norm[ci])
-    return np.clip(r, -1.0, 1.0)
+    clipped: np.ndarray = np.clip(r, -1.0, 1.0)
+    return clipped
 
 
 def average_ranks(X: np.ndarray) -> np.ndarray:
@@ -56,7 +57,8 @@ def direction_table(fm: FailureMatrix, parents: Mapping[str, str | None]) -> pd.
     pair = (fm.item_kind == "pair") & np.isfinite(fm.score).all(axis=0)   # (N,)
     links = edges(fm.models, parents)
     if not pair.any() or not links:
-        return pd.DataFrame(columns=cols)
+        empty: pd.DataFrame = pd.DataFrame(columns=cols)
+        return empty
     S = fm.score[:, pair]                                                  # (M, n)
     pos = {m: j for j, m in enumerate(fm.models)}
     pi = np.array([pos[p] for p, _ in links], dtype=np.int64)
@@ -65,5 +67,7 @@ def direction_table(fm: FailureMatrix, parents: Mapping[str, str | None]) -> pd.
     rho = _pearson_pairs(average_ranks(S), pi, ci)
     n = int(pair.sum())
     lo, hi = fisher_interval(r, np.full(len(r), n))
-    return pd.DataFrame({"parent": [p for p, _ in links], "child": [c for _, c in links],
-                         "n_pairs": n, "r": r, "r_lo": lo, "r_hi": hi, "rho": rho})[cols]
+    table: pd.DataFrame = pd.DataFrame({
+        "parent": [p for p, _ in links], "child": [c for _, c in links],
+        "n_pairs": n, "r": r, "r_lo": lo, "r_hi": hi, "rho": rho})[cols]
+    return table

@@ -8,7 +8,7 @@ off from its deeper descendants. Every walk of the tree is the Lineage's.
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence, Union
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ from auditkit.analyze.matrix import FailureMatrix
 from auditkit.analyze.stats import katz_relative_risk, mcnemar_exact, wilson_interval
 from auditkit.lineage import Lineage
 
-Parents = Union[Lineage, Mapping[str, "str | None"]]
+Parents = Lineage | Mapping[str, str | None]
 
 
 def as_lineage(parents: Parents) -> Lineage:
@@ -77,16 +77,19 @@ def edge_table(fm: FailureMatrix, parents: Parents) -> pd.DataFrame:
                             "n_items": fm.n_items, "n11": n11, "n10": n10, "n01": n01, "n00": n00}
     with np.errstate(divide="ignore", invalid="ignore"):
         t["parent_rate"], t["child_rate"] = (n11 + n10) / fm.n_items, (n11 + n01) / fm.n_items
-        t["inherited_rate"] = n11 / (n11 + n10)
-        t["inherited_rate_lo"], t["inherited_rate_hi"] = wilson_interval(n11, n11 + n10)
-        t["fixed_rate"] = 1 - t["inherited_rate"]
-        t["fixed_rate_lo"] = 1 - t["inherited_rate_hi"]
-        t["fixed_rate_hi"] = 1 - t["inherited_rate_lo"]
+        inherited = n11 / (n11 + n10)
+        inherited_lo, inherited_hi = wilson_interval(n11, n11 + n10)
+        t["inherited_rate"] = inherited
+        t["inherited_rate_lo"], t["inherited_rate_hi"] = inherited_lo, inherited_hi
+        t["fixed_rate"] = 1 - inherited
+        t["fixed_rate_lo"] = 1 - inherited_hi
+        t["fixed_rate_hi"] = 1 - inherited_lo
         t["introduced_rate"] = n01 / (n01 + n00)
         t["introduced_rate_lo"], t["introduced_rate_hi"] = wilson_interval(n01, n01 + n00)
     t["rr"], t["rr_lo"], t["rr_hi"] = katz_relative_risk(n11, n11 + n10, n01, n01 + n00)
     t["mcnemar_p"] = mcnemar_exact(n10, n01)
-    return pd.DataFrame(t)
+    table: pd.DataFrame = pd.DataFrame(t)
+    return table
 
 
 # ---------------------------------------------------------------- blast radius
@@ -132,15 +135,18 @@ def blast_statistics(root_rows: Sequence[int], desc: np.ndarray, extra_start: in
 
     def blast(c: Margins) -> np.ndarray:                               # (..., R)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return c.extra[..., shared_cols] / (D.sum(axis=1) * c.fail[..., rows])
+            value: np.ndarray = c.extra[..., shared_cols] / (D.sum(axis=1) * c.fail[..., rows])
+            return value
 
     def everyone(c: Margins) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return c.extra[..., every_cols] / c.fail[..., rows]
+            value: np.ndarray = c.extra[..., every_cols] / c.fail[..., rows]
+            return value
 
     def base_share(c: Margins) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return c.extra[..., shared_cols] / (c.fail @ D.T)
+            value: np.ndarray = c.extra[..., shared_cols] / (c.fail @ D.T)
+            return value
     return {"blast": blast, "everyone": everyone, "base_share": base_share}
 
 
@@ -154,7 +160,9 @@ def blast_items(fm: FailureMatrix, roots: Sequence[str], desc: np.ndarray) -> pd
                                     "n_descendants": int(mask.sum()), "n_failing": n,
                                     "share": n / mask.sum()}))
     cols = ["root", "item", "n_descendants", "n_failing", "share"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    table: pd.DataFrame = (pd.concat(frames, ignore_index=True) if frames
+                           else pd.DataFrame(columns=cols))
+    return table
 
 
 def blast_table(fm: FailureMatrix, roots: Sequence[str], desc: np.ndarray,
@@ -171,7 +179,8 @@ def blast_table(fm: FailureMatrix, roots: Sequence[str], desc: np.ndarray,
         if name == "blast":
             t["blast_baseline"] = (desc * p).sum(axis=1) / desc.sum(axis=1)
     t["base_share_baseline"] = p[rows]
-    return pd.DataFrame(t)
+    table: pd.DataFrame = pd.DataFrame(t)
+    return table
 
 
 def blast_radius(fm: FailureMatrix, parents: Parents, *, n_bootstrap: int = 1000,

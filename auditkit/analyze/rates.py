@@ -39,7 +39,7 @@ def failure_rates(fm: FailureMatrix) -> pd.DataFrame:
     chance = chance_failure(fm.item_kind, fm.n_options)                   # (n_items,)
     has = np.isfinite(chance)
     n_chance = int(has.sum())
-    return pd.DataFrame({
+    table: pd.DataFrame = pd.DataFrame({
         "model": list(fm.models),
         "n_items": n,
         "n_failed": n_failed.astype(int),
@@ -51,6 +51,7 @@ def failure_rates(fm: FailureMatrix) -> pd.DataFrame:
         "chance_items_rate": (fm.F[:, has].sum(axis=1) / n_chance if n_chance
                               else np.full(fm.n_models, np.nan)),
     })
+    return table
 
 
 def shared_chance(fm: FailureMatrix) -> float:

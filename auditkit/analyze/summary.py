@@ -6,15 +6,22 @@ One bootstrap pass per scope serves every bootstrapped statistic (shared resampl
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from auditkit.analyze import agreement, histogram, homogenization as hom, lineage, structure
-from auditkit.analyze.bootstrap import (Bootstrapped, PairCounts, bootstrap, pair_counts,
-                                        single_threaded_blas)
+from auditkit.analyze import agreement, histogram, lineage, structure
+from auditkit.analyze import homogenization as hom
+from auditkit.analyze.bootstrap import (
+    Bootstrapped,
+    PairCounts,
+    bootstrap,
+    pair_counts,
+    single_threaded_blas,
+)
 from auditkit.analyze.direction import direction_table
 from auditkit.analyze.matrix import FailureMatrix, failure_matrix
 from auditkit.analyze.parallel import map_scopes
@@ -41,8 +48,8 @@ class Analysis:
     blast_items: pd.DataFrame   # per (root, item the root fails), probe level only
     histogram: pd.DataFrame     # per k = 0..M
     linkage: pd.DataFrame       # behavioural dendrogram, leaves = the scope's models in order
-    headline: dict
-    parameters: dict = field(default_factory=dict)
+    headline: dict[str, Any]
+    parameters: dict[str, Any] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in TABLES}
@@ -55,7 +62,7 @@ def _scope_seed(seed: int, level: str, scope: str) -> np.random.Generator:
 
 def analyze_matrix(fm: FailureMatrix, parents: Mapping[str, str | None], *, seed: int = 0,
                    n_bootstrap: int = 1000, n_permutations: int = 1000,
-                   rng: np.random.Generator | None = None) -> dict:
+                   rng: np.random.Generator | None = None) -> dict[str, Any]:
     """Every statistic of one failure matrix: a dict of tables plus ``scope`` (one row)."""
     rng = rng or np.random.default_rng(seed)
     M = fm.n_models
@@ -102,16 +109,18 @@ def _edges(fm: FailureMatrix, parents: Mapping[str, str | None]) -> pd.DataFrame
     direction = direction_table(fm, parents).rename(columns={
         "r": "direction_r", "r_lo": "direction_r_lo", "r_hi": "direction_r_hi",
         "rho": "direction_rho", "n_pairs": "direction_n"})
-    return lineage.edge_table(fm, parents).merge(direction, on=["parent", "child"], how="left")
+    table: pd.DataFrame = lineage.edge_table(fm, parents).merge(direction, on=["parent", "child"],
+                                                                how="left")
+    return table
 
 
 def _scope_row(fm: FailureMatrix, rates: pd.DataFrame, pairs: pd.DataFrame,
                edges: pd.DataFrame, h_fam: hom.Homogenization, h_desc: hom.Homogenization,
                eff: hom.EffectiveNumber, hist: histogram.OutcomeHistogram,
-               mantel: structure.MantelResult, clus: structure.Clustering) -> dict:
+               mantel: structure.MantelResult, clus: structure.Clustering) -> dict[str, Any]:
     """The scope's one-line summary (the ``scopes`` table)."""
     kinds = sorted(set(fm.item_kind))
-    row = {"kind": "+".join(kinds), "n_models": fm.n_models, "n_items": fm.n_items,
+    row: dict[str, Any] = {"kind": "+".join(kinds), "n_models": fm.n_models, "n_items": fm.n_items,
            "n_dropped_items": fm.n_dropped, "mean_rate": float(rates["rate"].mean()),
            "n_chance_items": int(rates["n_chance_items"].iloc[0]) if len(rates) else 0,
            "chance_rate": float(rates["chance_rate"].iloc[0]) if len(rates) else np.nan,
@@ -137,7 +146,7 @@ def _nanmean(x: pd.Series) -> float:
     return float(x.mean()) if x.notna().any() else float("nan")
 
 
-def scope_specs(results: pd.DataFrame) -> list[tuple[str, str, dict]]:
+def scope_specs(results: pd.DataFrame) -> list[tuple[str, str, dict[str, str]]]:
     """(level, scope, failure_matrix filter) for every probe, every category and the pool."""
     probes = list(pd.unique(results["probe"]))
     cats = list(pd.unique(results["category"]))
@@ -163,7 +172,7 @@ def analyze(results: pd.DataFrame, parents: Mapping[str, str | None], *, seed: i
 
 def analyze_pooled(pooled: FailureMatrix, parents: Mapping[str, str | None], *, seed: int = 0,
                    n_bootstrap: int = 1000, n_permutations: int = 1000,
-                   specs: list[tuple[str, str, dict]] | None = None,
+                   specs: list[tuple[str, str, dict[str, str]]] | None = None,
                    workers: int = 1) -> Analysis:
     """The analysis of a pooled failure matrix (:func:`failure_matrix` of all results): every
     probe and category scope is cut out of it (:meth:`FailureMatrix.scope`), and the scopes
@@ -172,7 +181,7 @@ def analyze_pooled(pooled: FailureMatrix, parents: Mapping[str, str | None], *, 
         specs = scope_specs(pd.DataFrame({"probe": pooled.item_probe,
                                           "category": pooled.item_category}))
 
-    def one(spec: tuple[str, str, dict]) -> dict:
+    def one(spec: tuple[str, str, dict[str, str]]) -> dict[str, Any]:
         level, scope, filt = spec
         fm = pooled.scope(**filt)
         with single_threaded_blas():
@@ -216,7 +225,7 @@ def significant_edge_changes(edges: pd.DataFrame, alpha: float = ALPHA) -> int:
     return int((probe_edges["mcnemar_p_holm"] < alpha).sum())
 
 
-def headline(tables: Mapping[str, pd.DataFrame], alpha: float = ALPHA) -> dict:
+def headline(tables: Mapping[str, pd.DataFrame], alpha: float = ALPHA) -> dict[str, Any]:
     """The pooled scope's key numbers, plus counts over the probe-level tests at ``alpha``."""
     pooled = tables["scopes"][tables["scopes"]["level"] == "pooled"].iloc[0]
     keys = ["n_models", "n_items", "mean_rate", "n_chance_items", "chance_rate",
@@ -225,7 +234,7 @@ def headline(tables: Mapping[str, pd.DataFrame], alpha: float = ALPHA) -> dict:
             "H_descendants_hi", "H_descendants_reason", "effective_n", "effective_n_lo",
             "effective_n_hi", "variance_ratio", "independence_p", "mean_inherited_rate",
             "mean_introduced_rate", "mantel_r", "mantel_p", "mst_edge_recall"]
-    out = {k: _plain(pooled[k]) for k in keys}
+    out: dict[str, Any] = {k: _plain(pooled[k]) for k in keys}
     blast = tables["blast"][tables["blast"]["level"] == "pooled"]
     out["n_probes"] = int((tables["scopes"]["level"] == "probe").sum())
     out["n_edge_changes_significant"] = significant_edge_changes(tables["edges"], alpha)
@@ -234,7 +243,7 @@ def headline(tables: Mapping[str, pd.DataFrame], alpha: float = ALPHA) -> dict:
     return out
 
 
-def _plain(value):
+def _plain(value: Any) -> object:
     """A JSON-ready Python value: numpy scalars unwrapped, NaN as None."""
     if isinstance(value, np.generic):
         value = value.item()

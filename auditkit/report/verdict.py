@@ -94,9 +94,12 @@ def _rates_sentence(analysis: Analysis, h: Headline, n_probes: int) -> str:
 def _chance_words(h: Headline) -> str:
     """How far above chance: a model with no preference fails half the pair items and
     (k - 1)/k of the k-option items (docs/analysis-format.md, chance_rate)."""
-    n, chance, rate = h.get("n_chance_items"), h.get("chance_rate"), h.get("mean_chance_items_rate")
-    if not n or missing(chance) or missing(rate):
+    n = h.get("n_chance_items")
+    chance_value: Any = h.get("chance_rate")                # JSON values: None, NaN or a number
+    rate_value: Any = h.get("mean_chance_items_rate")
+    if not n or missing(chance_value) or missing(rate_value):
         return ""
+    chance, rate = float(chance_value), float(rate_value)     # finite numbers: missing() says so
     where = ("these items" if n == h["n_items"]
              else f"the {plural(n, 'pair and choice item')} (generation has no chance level)")
     side = "above" if rate >= chance else "below"
