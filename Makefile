@@ -8,7 +8,7 @@ DEMO_RUN ?= reports/demo-run
 # The CPU build of torch lies on local disk; an unpinned torch would pull a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: venv demo demo-build demo-report test test-fast clean-demo
+.PHONY: venv demo demo-build demo-report lint test test-fast clean-demo
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,10 +33,15 @@ demo-report: demo
 	mkdir -p reports/demo
 	cp $(DEMO_RUN)/report.html $(DEMO_RUN)/report.md $(DEMO_RUN)/summary.json reports/demo/
 
-test: venv
+# ruff on the code, tests and benchmarks; mypy (strict, configured in pyproject.toml) on auditkit/
+lint: venv
+	$(VENV)/bin/ruff check auditkit tests benchmarks
+	$(VENV)/bin/mypy
+
+test: lint
 	$(PY) -m pytest -q
 
-test-fast: venv
+test-fast: lint
 	$(PY) -m pytest -q -m "not slow"
 
 clean-demo:
