@@ -16,7 +16,7 @@ from typing import Any
 
 from auditkit.errors import AuditError
 from auditkit.paths import cache_dir
-from auditkit.store.dbfile import guarded, open_db
+from auditkit.store.dbfile import guarded, open_db, select_in
 from auditkit.store.judgements import SCHEMA as JUDGEMENTS_SCHEMA
 from auditkit.store.judgements import JudgementCache
 from auditkit.store.schema import Outcome
@@ -61,16 +61,12 @@ class ResultCache:
         found: dict[str, Outcome] = {}
         query = ("SELECT item, outcome FROM results WHERE fingerprint=? AND probe_version=? "
                  "AND config=? AND item IN ({})")
-        for start in range(0, len(items), 500):  # SQLite caps the number of bound parameters
-            chunk = list(items[start:start + 500])
-            sql = query.format(",".join("?" * len(chunk)))
-            with guarded(self.path, "read"):
-                rows = self._db.execute(sql, [fingerprint, probe_version, config, *chunk])
-                for item, outcome in rows.fetchall():
-                    try:
-                        found[item] = Outcome.from_mapping(json.loads(outcome))
-                    except ValueError:
-                        continue
+        for item, outcome in select_in(self._db, self.path, query,
+                                       [fingerprint, probe_version, config], items):
+            try:
+                found[item] = Outcome.from_mapping(json.loads(outcome))
+            except ValueError:
+                continue
         return found
 
     def put_many(self, fingerprint: str, probe_version: str, config: str,

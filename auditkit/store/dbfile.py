@@ -169,3 +169,16 @@ def guarded(path: Path, doing: str) -> Iterator[None]:
         yield
     except sqlite3.DatabaseError as err:
         raise cache_error(path, err, doing) from None
+
+
+def select_in(db: sqlite3.Connection, path: Path, query: str, params: Sequence[object],
+              keys: Sequence[str]) -> list[tuple[str, str]]:
+    """Rows of ``query`` (its ``IN ({})`` filled with one ``?`` per key) for every key, asked
+    500 keys at a time: SQLite caps the number of bound parameters."""
+    rows: list[tuple[str, str]] = []
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start:start + 500])
+        with guarded(path, "read"):
+            rows += db.execute(query.format(",".join("?" * len(chunk))),
+                               [*params, *chunk]).fetchall()
+    return rows

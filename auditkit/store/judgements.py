@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditkit.store.dbfile import guarded, open_db
+from auditkit.store.dbfile import guarded, open_db, select_in
 
 if TYPE_CHECKING:  # the judge package (and its models) loads only when judging
     from auditkit.judge.base import Judgement
@@ -91,15 +91,10 @@ class JudgementCache:
         found: dict[str, Judgement] = {}
         query = ("SELECT reply, judgement FROM judgements WHERE judge=? AND judge_version=? "
                  "AND reply IN ({})")
-        for start in range(0, len(keys), 500):    # SQLite caps the number of bound parameters
-            chunk = list(keys[start:start + 500])
-            sql = query.format(",".join("?" * len(chunk)))
-            with guarded(self.path, "read"):
-                rows = self._db.execute(sql, [judge, version, *chunk]).fetchall()
-            for key, text in rows:
-                judgement = judgement_from_json(text)
-                if judgement is not None:
-                    found[key] = judgement
+        for key, text in select_in(self._db, self.path, query, [judge, version], keys):
+            judgement = judgement_from_json(text)
+            if judgement is not None:
+                found[key] = judgement
         return found
 
     def put_many(self, judge: str, version: str,
