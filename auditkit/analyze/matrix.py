@@ -11,10 +11,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-# The result-store columns the analysis reads (docs/run-format.md).
-MATRIX_COLUMNS = ("model", "probe", "kind", "category", "item", "failed", "score", "chosen",
-                  "n_options")
-
 
 def _frozen(a: np.ndarray) -> np.ndarray:
     a = np.ascontiguousarray(a)

@@ -52,7 +52,7 @@ def run_gate(family_dir: Path, candidate: str, *, parent: str | None = None,
                              selection=selection, out_dir=out_dir, backend=backend)
     options = replace(options, judge=judge, judge_args=dict(judge_args or {}))
     probes = select_probes(options)
-    run = run_audit(options, progress=progress, open_backend=open_backend)
+    run = run_audit(options, progress=progress, open_backend=open_backend, family=family)
     decided = gate_results(run.results, candidate=candidate, parent=parent, policy=policy,
                            manifest=run.manifest, judge_confidence=judge_confidence)
     result = replace(decided, items={(p.name, it.id): it for p in probes for it in p.items},
