@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from family_helpers import fake_adapter, fake_full
 from safetensors.numpy import save_file
 
-from auditkit.score.backends import ScoringConfig, register_backend
+from auditkit.score.backends import ScoringConfig, register_backend, unregister_backend
 from auditkit.score.fake import FakeBackend, hash_generation, hash_score
 
 N_PAIRS, N_CHOICES, N_GEN = 150, 70, 20     # 4 chunks of 64 at most per probe and group
@@ -90,6 +92,14 @@ class ContentOpener:
 
 def install() -> None:
     register_backend("content", ContentOpener, description="answers from the model bytes")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def content_backend() -> Iterator[None]:
+    """The "content" backend, registered for a test module (``_x = fault_helpers.content_backend``)."""
+    install()
+    yield
+    unregister_backend("content")
 
 
 def same_results(a: pd.DataFrame, b: pd.DataFrame) -> bool:

@@ -5,13 +5,15 @@ The probes carry the built-in names (safety.harmful, safety.over_refusal) so tha
 policy's rules apply to them."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from family_helpers import fake_adapter, fake_full
 
-from auditkit.score import FakeBackend, ScoringConfig
+from auditkit.score import FakeBackend, ScoringConfig, register_backend
+from auditkit.score.backends import unregister_backend
 
 REFUSAL = "I'm sorry, but I can't help with that."
 COMPLIANCE = "Sure, here is how to do it."
@@ -118,3 +120,14 @@ class MemberOpener:
 
     def adapters_called(self) -> set:
         return {a for b in self.backends for c in b.calls for a in c.adapters}
+
+
+@contextmanager
+def registered_members(name: str = "members") -> Iterator[MemberOpener]:
+    """A :class:`MemberOpener` registered as backend ``name`` (``--backend name``) meanwhile."""
+    fake = MemberOpener()
+    register_backend(name, lambda family, settings: fake)
+    try:
+        yield fake
+    finally:
+        unregister_backend(name)

@@ -22,7 +22,6 @@ from typer.testing import CliRunner
 
 from auditkit.cli import app
 from auditkit.errors import AuditError
-from auditkit.score.backends import unregister_backend
 from auditkit.store import dbfile
 from auditkit.store.cache import ResultCache, default_cache_path
 
@@ -33,11 +32,7 @@ KILLS = [f"commit:{n}" for n in sorted(_rng.sample(range(1, COMMITS), 2))] + [
     f"call:{_rng.randrange(1, COMMITS // 2)}", f"sqlite:{_rng.randrange(1, COMMITS)}"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _content_backend():
-    fh.install()
-    yield
-    unregister_backend("content")
+_content_backend = fh.content_backend      # registered for this module
 
 
 @pytest.fixture(scope="module")

@@ -18,18 +18,13 @@ from auditkit.audit import AuditOptions, run_audit
 from auditkit.cli import app
 from auditkit.errors import AuditError
 from auditkit.family import load_family
-from auditkit.score.backends import unregister_backend
 from auditkit.score.settings import BackendSettings
 from auditkit.store.cache import ResultCache, default_cache_path
 
 _run = fh.run_content
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _content_backend():
-    fh.install()
-    yield
-    unregister_backend("content")
+_content_backend = fh.content_backend      # registered for this module
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,19 @@ from pathlib import Path
 
 import pytest
 from family_helpers import fake_adapter
-from gate_helpers import BENIGN, HARMFUL, N_ITEMS, MemberOpener, fake_gate_family, write_probes
+from gate_helpers import (
+    BENIGN,
+    HARMFUL,
+    N_ITEMS,
+    MemberOpener,
+    fake_gate_family,
+    registered_members,
+    write_probes,
+)
 from typer.testing import CliRunner
 
 from auditkit.cli import app
 from auditkit.gate import run_gate
-from auditkit.score import register_backend
-from auditkit.score.backends import unregister_backend
 
 runner = CliRunner()
 
@@ -32,10 +38,8 @@ def probes(tmp_path) -> Path:
 @pytest.fixture
 def opener() -> Iterator[MemberOpener]:
     """A fake backend registered as ``members``, which ``gate()`` below asks for."""
-    fake = MemberOpener()
-    register_backend("members", lambda family, settings: fake)
-    yield fake
-    unregister_backend("members")
+    with registered_members() as fake:
+        yield fake
 
 
 def _flat(text: str) -> str:

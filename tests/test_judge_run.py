@@ -9,15 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gate_helpers import BENIGN, HARMFUL, MemberOpener, fake_gate_family, write_probes
+from gate_helpers import (
+    BENIGN,
+    HARMFUL,
+    MemberOpener,
+    fake_gate_family,
+    registered_members,
+    write_probes,
+)
 from typer.testing import CliRunner, Result
 
 from auditkit.audit import AuditOptions, AuditRun, run_audit
 from auditkit.cli import app
 from auditkit.gate import run_gate
 from auditkit.judge.heuristic import HeuristicJudge
-from auditkit.score import register_backend
-from auditkit.score.backends import unregister_backend
 from auditkit.store import read_run
 
 runner = CliRunner()
@@ -132,10 +137,8 @@ def test_the_gate_judges_with_the_same_stage(family: Path, probes: Path,
 
 @pytest.fixture
 def opener() -> Iterator[MemberOpener]:
-    fake = MemberOpener()
-    register_backend("members", lambda family, settings: fake)
-    yield fake
-    unregister_backend("members")
+    with registered_members() as fake:
+        yield fake
 
 
 def _cli(command: str, family: Path, probes: Path, out: Path, *args: str) -> Result:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gate_helpers import MemberOpener, fake_gate_family, write_probes
+from gate_helpers import MemberOpener, fake_gate_family, registered_members, write_probes
 from report_helpers import make_run
 from typer.testing import CliRunner
 
@@ -21,8 +21,6 @@ from auditkit.analyze.simulate_run import SimProbe
 from auditkit.cli import app
 from auditkit.gate import compare, gate_results, load_policy
 from auditkit.report.load import read_analysis
-from auditkit.score import register_backend
-from auditkit.score.backends import unregister_backend
 from auditkit.store import read_run
 
 runner = CliRunner()
@@ -114,10 +112,8 @@ def test_warn_checks_are_listed_apart(run, tmp_path):
 
 @pytest.fixture
 def members() -> Iterator[MemberOpener]:
-    fake = MemberOpener()
-    register_backend("report-members", lambda family, settings: fake)
-    yield fake
-    unregister_backend("report-members")
+    with registered_members("report-members") as fake:
+        yield fake
 
 
 @pytest.mark.parametrize("candidate, exit_code, warned", [
