@@ -43,18 +43,24 @@ def with_ancestors(family: Family, names: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Stamped:
-    """A member's files as they were fingerprinted (plain data: it travels to workers)."""
+    """A member's files as they were fingerprinted (plain data: it travels to workers, which
+    check their own copy against ``fingerprint``; ``kind`` and ``parent`` say how it is
+    computed, see :mod:`auditkit.family.fingerprint`)."""
 
     name: str
     path: Path
     base_path: Path | None
     stamp: Stamp
+    fingerprint: str = ""
+    kind: str = "full"
+    parent: str | None = None
 
 
 def family_stamps(family: Family, names: Iterable[str]) -> tuple[Stamped, ...]:
     """The fingerprint-time stamps of ``names`` and of all their ancestors."""
     nodes = [family.get(name) for name in with_ancestors(family, names)]
-    return tuple(Stamped(n.name, n.path, n.base_path, n.stamp) for n in nodes)
+    return tuple(Stamped(n.name, n.path, n.base_path, n.stamp, n.fingerprint, n.kind, n.parent)
+                 for n in nodes)
 
 
 def check_unchanged(family: Family, names: Iterable[str], when: str) -> None:

@@ -21,3 +21,9 @@ class BackendSettings:
     threads: int | None = None       # CPU threads; None: OMP_NUM_THREADS, else the idle cores
     allow_pickle: bool = False
     trust_remote_code: bool = False
+    # the ``ray`` executor's (auditkit.score.executor_ray): the cluster (None: RAY_ADDRESS, else
+    # a local one), and what each group asks for (None: 1 GPU when scoring on CUDA, else 0 GPUs
+    # and ``threads`` or 1 CPUs)
+    ray_address: str | None = None
+    ray_cpus_per_group: float | None = None
+    ray_gpus_per_group: float | None = None
