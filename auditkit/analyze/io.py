@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from auditkit import __version__
+from auditkit.analyze.native import read_native_items
 from auditkit.analyze.summary import MULTIPLE_COMPARISONS, TABLES, Analysis, analyze
 from auditkit.store import Run, read_run
 
@@ -38,8 +39,9 @@ def _json_ready(value: Any) -> Any:
 
 # Bumped whenever a table's or the summary's keys or definitions change, so that an analysis
 # written by an older auditkit is recomputed rather than read (2: counts n_*, shares *_rate;
-# 3: issue 17's definitions: kappa of constant models, relative risk, H intervals, chance levels).
-ANALYSIS_SCHEMA = 3
+# 3: issue 17's definitions: kappa of constant models, relative risk, H intervals, chance levels;
+# 4: the dataset-native tables native and native_edges, Holm over each edge's probe and native tests).
+ANALYSIS_SCHEMA = 4
 
 
 def summary_dict(analysis: Analysis) -> dict[str, Any]:
@@ -68,6 +70,6 @@ def analyze_run(run_dir: str | Path, *, seed: int = 0, n_bootstrap: int = 1000,
     """Read RUN_DIR, analyse it, write RUN_DIR/analysis/; what ``auditkit analyze`` calls."""
     run = read_run(run_dir)
     analysis = analyze(run.results, run.parents, seed=seed, n_bootstrap=n_bootstrap,
-                       n_permutations=n_permutations)
+                       n_permutations=n_permutations, items=read_native_items(run))
     write_analysis(run_dir, analysis)
     return analysis

@@ -24,6 +24,12 @@ from auditkit.analyze.bootstrap import (
 )
 from auditkit.analyze.direction import direction_table
 from auditkit.analyze.matrix import FailureMatrix, failure_matrix
+from auditkit.analyze.native import (
+    EDGE_COLUMNS,
+    NATIVE_COLUMNS,
+    holm_with_probe_edges,
+    native_tables,
+)
 from auditkit.analyze.parallel import map_scopes
 from auditkit.analyze.rates import failure_rates
 from auditkit.analyze.stats import holm
@@ -31,9 +37,14 @@ from auditkit.analyze.stats import holm
 MULTIPLE_COMPARISONS = {
     "method": "holm",
     "families": "each test (independence, mantel, mcnemar per lineage edge) within a level "
-                "(probe, category, pooled), across its scopes"}
+                "(probe, category, pooled), across its scopes; at the probe level, each lineage "
+                "edge's McNemar tests together with its dataset-native metric tests "
+                "(native_edges)"}
 ALPHA = 0.05                # significance level of the headline's counts of tests
-TABLES = ("scopes", "rates", "pairs", "edges", "blast", "blast_items", "histogram", "linkage")
+SCOPE_TABLES = ("scopes", "rates", "pairs", "edges", "blast", "blast_items", "histogram",
+                "linkage")
+NATIVE_TABLES = ("native", "native_edges")      # per benchmark, not per scope
+TABLES = SCOPE_TABLES + NATIVE_TABLES
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,10 @@ class Analysis:
     linkage: pd.DataFrame       # behavioural dendrogram, leaves = the scope's models in order
     headline: dict[str, Any]
     parameters: dict[str, Any] = field(default_factory=dict)
+    # dataset-native metrics per (benchmark, subset, metric, model) and per lineage edge
+    native: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=NATIVE_COLUMNS))
+    native_edges: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=[*EDGE_COLUMNS, "p_holm"]))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in TABLES}
@@ -155,11 +170,17 @@ def scope_specs(results: pd.DataFrame) -> list[tuple[str, str, dict[str, str]]]:
 
 
 def analyze(results: pd.DataFrame, parents: Mapping[str, str | None], *, seed: int = 0,
-            n_bootstrap: int = 1000, n_permutations: int = 1000, workers: int = 1) -> Analysis:
+            n_bootstrap: int = 1000, n_permutations: int = 1000, workers: int = 1,
+            items: pd.DataFrame | None = None) -> Analysis:
     """Analyse a run's results (docs/run-format.md) given the lineage {model: parent}.
 
     Models are taken in ``parents``' order (topological); those without results are left out.
+    ``items``: the attributes of the run's benchmark items (auditkit.analyze.native), for the
+    dataset-native metrics; None or empty: none.
     """
+    native = (native_tables(results, items, parents, seed=seed, n_bootstrap=n_bootstrap,
+                            n_permutations=n_permutations)
+              if items is not None and len(items) else None)
     # categorical keys: the per-scope filters and factorizations then work on integer codes
     results = results.astype({c: "category" for c in ("model", "probe", "kind", "category",
                                                      "item")})
@@ -167,16 +188,18 @@ def analyze(results: pd.DataFrame, parents: Mapping[str, str | None], *, seed: i
     models = [m for m in parents if m in present]
     return analyze_pooled(failure_matrix(results, models=models), parents, seed=seed,
                           n_bootstrap=n_bootstrap, n_permutations=n_permutations,
-                          specs=scope_specs(results), workers=workers)
+                          specs=scope_specs(results), workers=workers, native=native)
 
 
 def analyze_pooled(pooled: FailureMatrix, parents: Mapping[str, str | None], *, seed: int = 0,
                    n_bootstrap: int = 1000, n_permutations: int = 1000,
                    specs: list[tuple[str, str, dict[str, str]]] | None = None,
-                   workers: int = 1) -> Analysis:
+                   workers: int = 1,
+                   native: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> Analysis:
     """The analysis of a pooled failure matrix (:func:`failure_matrix` of all results): every
     probe and category scope is cut out of it (:meth:`FailureMatrix.scope`), and the scopes
-    run on up to ``workers`` processes (the same tables whatever their number)."""
+    run on up to ``workers`` processes (the same tables whatever their number). ``native``:
+    the (native, native_edges) tables of :func:`auditkit.analyze.native.native_tables`."""
     if specs is None:
         specs = scope_specs(pd.DataFrame({"probe": pooled.item_probe,
                                           "category": pooled.item_category}))
@@ -194,14 +217,16 @@ def analyze_pooled(pooled: FailureMatrix, parents: Mapping[str, str | None], *, 
         return out
     weights = [int(pooled.scope_mask(**f).sum()) if f else pooled.n_items for _, _, f in specs]
     outs = map_scopes(one, specs, workers=workers, weights=weights)
-    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
+    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in SCOPE_TABLES}
     for (level, scope, _), out in zip(specs, outs):
-        for name in TABLES:
+        for name in SCOPE_TABLES:
             frame = out[name]
             frame.insert(0, "scope", scope)
             frame.insert(0, "level", level)
             parts[name].append(frame)
     tables = {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
+    tables["native"], tables["native_edges"] = native or (
+        pd.DataFrame(columns=NATIVE_COLUMNS), pd.DataFrame(columns=EDGE_COLUMNS))
     _correct(tables)
     params = {"seed": seed, "n_bootstrap": n_bootstrap, "n_permutations": n_permutations,
               "multiple_comparisons": MULTIPLE_COMPARISONS}
@@ -217,6 +242,12 @@ def _correct(tables: dict[str, pd.DataFrame]) -> None:
     edges["mcnemar_p_holm"] = (edges.groupby(["level", "parent", "child"])["mcnemar_p"]
                                .transform(lambda p: pd.Series(holm(p.to_numpy()), index=p.index))
                                if len(edges) else pd.Series(dtype=float))
+    native = tables["native_edges"]
+    if len(native):
+        probe_holm, native["p_holm"] = holm_with_probe_edges(edges, native)
+        edges.loc[probe_holm.index, "mcnemar_p_holm"] = probe_holm
+    else:
+        native["p_holm"] = pd.Series(dtype=float)
 
 
 def significant_edge_changes(edges: pd.DataFrame, alpha: float = ALPHA) -> int:
@@ -238,6 +269,9 @@ def headline(tables: Mapping[str, pd.DataFrame], alpha: float = ALPHA) -> dict[s
     blast = tables["blast"][tables["blast"]["level"] == "pooled"]
     out["n_probes"] = int((tables["scopes"]["level"] == "probe").sum())
     out["n_edge_changes_significant"] = significant_edge_changes(tables["edges"], alpha)
+    native = tables.get("native_edges")
+    out["n_native_changes_significant"] = (0 if native is None or native.empty
+                                           else int((native["p_holm"] < alpha).sum()))
     out["roots"] = [{k: _plain(v) for k, v in row.items() if k not in ("level", "scope")}
                     for row in blast.to_dict("records")]
     return out
