@@ -8,12 +8,14 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
 from auditkit import __version__
+from auditkit.analyze.native import write_native_items
 from auditkit.errors import AuditError
 from auditkit.family import load_family
 from auditkit.family.loadable import check_loadable
@@ -49,6 +51,9 @@ class AuditOptions:
     family_dir: Path
     probes_dir: Path | None = None            # None: the built-in battery
     probe_names: tuple[str, ...] = ()         # globs over probe names; () = all
+    # directories of imported benchmark probes (auditkit probes import), added to the battery
+    # with every item (the selection is the battery's)
+    benchmarks: tuple[Path, ...] = ()
     categories: tuple[str, ...] = ()
     selection: str | None = None              # e.g. "quick"
     models: tuple[str, ...] = ()              # () = every member
@@ -127,6 +132,7 @@ def run_audit(options: AuditOptions, *, progress: Progress | None = None,
                                      "judging_s": t_judged - t_scored,
                                      "total_s": time.perf_counter() - t0})
     write_run(ready.run_dir, judged.results, manifest)
+    write_native_items(ready.run_dir, probes)
     return AuditRun(ready.run_dir, judged.results, manifest, stats)
 
 
@@ -172,10 +178,34 @@ def _judge_progress(progress: Progress | None) -> JudgeProgress | None:
 def select_probes(options: AuditOptions) -> list[Probe]:
     probes = load_probes(options.probes_dir, names=options.probe_names or None,
                          categories=options.categories or None, selection=options.selection)
+    probes += benchmark_probes(options, {p.name for p in probes})
     if not probes:
         raise AuditError(options.probes_dir or "probes", "no probe matches the selection",
                          field="--probe/--category")
     return probes
+
+
+def benchmark_probes(options: AuditOptions, taken: set[str]) -> list[Probe]:
+    """Every probe of each ``options.benchmarks`` directory, all items, filtered by the
+    options' probe-name and category globs; a name the battery (or another directory) already
+    has is an error."""
+    chosen: list[Probe] = []
+    for folder in options.benchmarks:
+        for probe in load_probes(folder):
+            if not (_matches(probe.name, options.probe_names)
+                    and _matches(probe.category, options.categories)):
+                continue
+            if probe.name in taken:
+                raise AuditError(probe.path or folder, f"probe {probe.name!r} is already in "
+                                 "the battery or another benchmark directory; expected unique "
+                                 "probe names", field="--benchmarks")
+            taken.add(probe.name)
+            chosen.append(probe)
+    return chosen
+
+
+def _matches(value: str, globs: Sequence[str]) -> bool:
+    return not globs or any(fnmatchcase(value, g) for g in globs)
 
 
 def default_run_dir(family: Family) -> Path:

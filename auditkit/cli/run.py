@@ -32,6 +32,9 @@ from auditkit.cli._common import (
     EXIT_ERROR,
     JUDGE_ARG_OPTION,
     JUDGE_OPTION,
+    RAY_ADDRESS_OPTION,
+    RAY_CPUS_OPTION,
+    RAY_GPUS_OPTION,
     THREADS_OPTION,
     TRUST_REMOTE_CODE_OPTION,
     console,
@@ -123,6 +126,11 @@ def run(
     family: Path = typer.Option(..., "--family", "-f", help="The family directory to audit."),
     probes: Path | None = typer.Option(None, "--probes", help="A probe file or battery "
                                           "directory (default: the built-in battery)."),
+    benchmarks: list[Path] | None = typer.Option(None, "--benchmarks", help="A directory "
+                                                  "of imported benchmark probes (auditkit "
+                                                  "probes import --out DIR), scored in full "
+                                                  "beside the battery; its reports show each "
+                                                  "benchmark's own metrics (repeatable)."),
     probe: list[str] | None = typer.Option(None, "--probe", "-p", help="Only probes whose "
                                               "name matches this glob (repeatable)."),
     category: list[str] | None = typer.Option(None, "--category", "-c", help="Only probes "
@@ -137,6 +145,9 @@ def run(
                                        "(default: reports/<family>-<timestamp>)."),
     backend: str = BACKEND_OPTION,
     executor: str = EXECUTOR_OPTION,
+    ray_address: str | None = RAY_ADDRESS_OPTION,
+    ray_cpus_per_group: float | None = RAY_CPUS_OPTION,
+    ray_gpus_per_group: float | None = RAY_GPUS_OPTION,
     device: str | None = DEVICE_OPTION,
     dtype: str | None = DTYPE_OPTION,
     batch_tokens: int | None = BATCH_TOKENS_OPTION,
@@ -157,10 +168,13 @@ def run(
     settings = BackendSettings(backend=backend, executor=executor, device=device, dtype=dtype,
                                token_budget=batch_tokens, threads=threads,
                                max_batch_size=max_batch_size, allow_pickle=allow_pickle,
-                               trust_remote_code=trust_remote_code)
+                               trust_remote_code=trust_remote_code, ray_address=ray_address,
+                               ray_cpus_per_group=ray_cpus_per_group,
+                               ray_gpus_per_group=ray_gpus_per_group)
     from auditkit.audit import AuditOptions, audit_family
 
     options = AuditOptions(family_dir=family, probes_dir=probes, probe_names=tuple(probe or ()),
+                           benchmarks=tuple(benchmarks or ()),
                            categories=tuple(category or ()),
                            selection=selection_of(quick, selection),
                            models=tuple(model or ()), out_dir=out, fresh=fresh, seed=seed,
