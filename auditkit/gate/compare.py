@@ -40,6 +40,15 @@ class Comparison:
     items: pd.DataFrame        # one row per (probe, item) both models have, ITEM_COLUMNS
     correction: str            # how adjusted_p was corrected across probes: "holm" or "none"
     n_unpaired: int = 0        # result rows of either model without the other's
+    # benchmark probes' native metrics, parent against candidate (analyze.native.compare)
+    native: pd.DataFrame | None = None
+
+    def native_rows(self, probe: str) -> pd.DataFrame | None:
+        """The probe's native-metric rows; None when they were not computed."""
+        if self.native is None:
+            return None
+        rows: pd.DataFrame = self.native[self.native["probe"] == probe]
+        return rows
 
     def regressed(self, probe: str | None = None) -> pd.DataFrame:
         """Items the parent passes and the candidate fails (new failures)."""

@@ -53,7 +53,8 @@ def decide(policy: Policy, comparison: Comparison) -> list[Verdict]:
     verdicts = []
     for _, row in comparison.table.iterrows():
         rules = policy.rules_for(row["probe"], row["category"])
-        context = CheckContext(rules.alpha, comparison.correction)
+        context = CheckContext(rules.alpha, comparison.correction,
+                               native=comparison.native_rows(row["probe"]))
         for key, threshold in rules.checks.items():
             outcome = check_kind(key).evaluate(row, threshold, context)
             verdicts.append(Verdict(row["probe"], row["category"], key, outcome.passed,

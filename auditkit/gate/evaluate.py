@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import pandas as pd
 
+from auditkit.analyze.native.compare import probe_changes
 from auditkit.gate.compare import Comparison, compare
 from auditkit.gate.decide import Verdict, decide
 from auditkit.gate.judges import UNSURE_BELOW, JudgeRef, judges_used, probe_judges
@@ -24,15 +25,20 @@ from auditkit.store.manifest import RunManifest
 
 def gate_results(results: pd.DataFrame, *, candidate: str, parent: str, policy: Policy,
                  manifest: RunManifest | None = None,
-                 judge_confidence: float = UNSURE_BELOW) -> GateResult:
+                 judge_confidence: float = UNSURE_BELOW,
+                 items: pd.DataFrame | None = None) -> GateResult:
     """``candidate`` against ``parent`` item by item on every probe, under ``policy``.
 
     A check on a generation probe names the judge of its replies (agreement from ``manifest``
     when given); a failed one says whether it rests on replies judged with a confidence below
-    ``judge_confidence`` (:func:`auditkit.gate.robust.check_unsure`).
+    ``judge_confidence`` (:func:`auditkit.gate.robust.check_unsure`). ``items``: the
+    attributes of the benchmark items (auditkit.analyze.native), for the ``native`` check.
     """
     comparison = compare(results, candidate=candidate, parent=parent,
                          correction=policy.correction)
+    if items is not None and len(items):
+        comparison = replace(comparison, native=probe_changes(
+            results, items, candidate=candidate, parent=parent))
     pair = results[results["model"].isin([candidate, parent])]
     verdicts = explain(decide(policy, comparison), comparison, policy,
                        probe_judges(pair, manifest), judge_confidence)
@@ -52,7 +58,8 @@ def explain(verdicts: list[Verdict], comparison: Comparison, policy: Policy,
             out.append(v)
             continue
         alpha = policy.rules_for(v.probe, v.category).alpha
-        unsure = None if v.passed else check_unsure(comparison, v.probe, v.rule, v.threshold,
+        # a native metric is not recomputed without the unsure replies
+        unsure = None if v.passed or v.rule == "native" else check_unsure(comparison, v.probe, v.rule, v.threshold,
                                                    alpha=alpha, below=below)
         out.append(replace(v, judge=judges[v.probe].label, unsure=unsure))
     return out
@@ -60,13 +67,14 @@ def explain(verdicts: list[Verdict], comparison: Comparison, policy: Policy,
 
 def gate_lineage(results: pd.DataFrame, lineage: Lineage, policy: Policy, *,
                  manifest: RunManifest | None = None,
-                 judge_confidence: float = UNSURE_BELOW) -> list[GateResult]:
+                 judge_confidence: float = UNSURE_BELOW,
+                 items: pd.DataFrame | None = None) -> list[GateResult]:
     """Every model whose lineage parent has results, gated against that parent, in lineage
     order. Roots, and models whose parent has no results, have nothing to be gated against."""
     present = set(results["model"])
     scored = [m for m in lineage.topological() if m in present]
     return [gate_results(results, candidate=child, parent=parent, policy=policy,
-                         manifest=manifest, judge_confidence=judge_confidence)
+                         manifest=manifest, judge_confidence=judge_confidence, items=items)
             for parent, child in lineage.edges(within=scored)]
 
 

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from auditkit.errors import AuditError, Problem, ValidationError
 from auditkit.gate.checks import check_kinds
+from auditkit.gate.checks.native import EXPECTED as NATIVE_EXPECTED
+from auditkit.gate.checks.native import valid_limits
 from auditkit.paths import PACKAGE_DIR
 from auditkit.probes.schema import describe
 from auditkit.probes.source import Issues, line_of, read_yaml
@@ -59,6 +61,7 @@ VALUE_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "flag": (lambda v: isinstance(v, bool), "true or false"),
     "alpha": (lambda v: _number(v) and 0 < v < 1, "a number strictly between 0 and 1"),
     "severity": (lambda v: v in SEVERITIES, "fail or warn"),
+    "native": (valid_limits, NATIVE_EXPECTED),
 }
 
 

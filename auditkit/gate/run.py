@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from auditkit.analyze.native import item_table
 from auditkit.audit import AuditOptions, run_audit, select_probes
 from auditkit.errors import AuditError
 from auditkit.family import load_family
@@ -54,7 +55,8 @@ def run_gate(family_dir: Path, candidate: str, *, parent: str | None = None,
     probes = select_probes(options)
     run = run_audit(options, progress=progress, open_backend=open_backend, family=family)
     decided = gate_results(run.results, candidate=candidate, parent=parent, policy=policy,
-                           manifest=run.manifest, judge_confidence=judge_confidence)
+                           manifest=run.manifest, judge_confidence=judge_confidence,
+                           items=item_table(probes))
     result = replace(decided, items={(p.name, it.id): it for p in probes for it in p.items},
                      warnings=tuple(_warnings(family, policy, decided.comparison, candidate,
                                               parent)),

@@ -3,6 +3,7 @@
 from auditkit.gate.checks import (  # noqa: F401 (imported to register)
     failure_rate,
     fixed_rate,
+    native,
     new_failure_rate,
     new_failures,
     rate_increase,

@@ -15,7 +15,7 @@ import pandas as pd
 
 from auditkit.present import pct
 
-THRESHOLD_TYPES = ("rate", "count", "flag")   # see auditkit.gate.policy.VALUE_TYPES
+THRESHOLD_TYPES = ("rate", "count", "flag", "native")   # see auditkit.gate.policy.VALUE_TYPES
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class CheckContext:
 
     alpha: float               # the probe's significance level
     correction: str            # how the row's adjusted_p was corrected across probes
+    # the probe's dataset-native metrics, parent against candidate (analyze.native.compare);
+    # None when not computed
+    native: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
