@@ -44,7 +44,18 @@ BACKEND_OPTION = typer.Option("hf", "--backend", help="The registered backend th
                               "(transformers, the default) or fake (no model: deterministic "
                               "made-up answers, to try the pipeline).")
 EXECUTOR_OPTION = typer.Option("local", "--executor", help="Where model groups are scored: "
-                               "local (one after the other in this process).")
+                               "local (one after the other in this process) or ray (on a Ray "
+                               "cluster, one task per group; pip install auditkit[ray]; "
+                               "docs/distributed.md).")
+RAY_ADDRESS_OPTION = typer.Option(None, "--ray-address", help="With --executor ray: the "
+                                  "cluster to join, e.g. auto or HOST:6379 (default: "
+                                  "RAY_ADDRESS if set, else a new local cluster).")
+RAY_CPUS_OPTION = typer.Option(None, "--ray-cpus-per-group", min=0.0, help="With --executor "
+                               "ray: CPUs each group's task asks for (default: --threads, "
+                               "else 1).")
+RAY_GPUS_OPTION = typer.Option(None, "--ray-gpus-per-group", min=0.0, help="With --executor "
+                               "ray: GPUs each group's task asks for (default: 1 when scoring "
+                               "on CUDA, else 0; a fraction shares a GPU).")
 DEVICE_OPTION = typer.Option(None, "--device", help="cpu, cuda, cuda:N (default: cuda when "
                              "present, else cpu).")
 DTYPE_OPTION = typer.Option(None, "--dtype", help="float32, bfloat16 or float16 (default: "

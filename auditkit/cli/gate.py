@@ -22,6 +22,9 @@ from auditkit.cli._common import (
     JUDGE_ARG_OPTION,
     JUDGE_CONFIDENCE_OPTION,
     JUDGE_OPTION,
+    RAY_ADDRESS_OPTION,
+    RAY_CPUS_OPTION,
+    RAY_GPUS_OPTION,
     THREADS_OPTION,
     TRUST_REMOTE_CODE_OPTION,
     console,
@@ -67,6 +70,9 @@ def gate(
                                          "summary here."),
     backend: str = BACKEND_OPTION,
     executor: str = EXECUTOR_OPTION,
+    ray_address: str | None = RAY_ADDRESS_OPTION,
+    ray_cpus_per_group: float | None = RAY_CPUS_OPTION,
+    ray_gpus_per_group: float | None = RAY_GPUS_OPTION,
     device: str | None = DEVICE_OPTION,
     dtype: str | None = DTYPE_OPTION,
     batch_tokens: int | None = BATCH_TOKENS_OPTION,
@@ -85,7 +91,9 @@ def gate(
     judge_args = judge_args_of(judge_arg)
     settings = BackendSettings(backend=backend, executor=executor, device=device, dtype=dtype,
                                token_budget=batch_tokens, threads=threads,
-                               allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
+                               allow_pickle=allow_pickle, trust_remote_code=trust_remote_code,
+                               ray_address=ray_address, ray_cpus_per_group=ray_cpus_per_group,
+                               ray_gpus_per_group=ray_gpus_per_group)
     try:
         with _progress_bar() as bar:
             result = run_gate(family, candidate, parent=parent, policy=policy,

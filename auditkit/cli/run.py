@@ -32,6 +32,9 @@ from auditkit.cli._common import (
     EXIT_ERROR,
     JUDGE_ARG_OPTION,
     JUDGE_OPTION,
+    RAY_ADDRESS_OPTION,
+    RAY_CPUS_OPTION,
+    RAY_GPUS_OPTION,
     THREADS_OPTION,
     TRUST_REMOTE_CODE_OPTION,
     console,
@@ -142,6 +145,9 @@ def run(
                                        "(default: reports/<family>-<timestamp>)."),
     backend: str = BACKEND_OPTION,
     executor: str = EXECUTOR_OPTION,
+    ray_address: str | None = RAY_ADDRESS_OPTION,
+    ray_cpus_per_group: float | None = RAY_CPUS_OPTION,
+    ray_gpus_per_group: float | None = RAY_GPUS_OPTION,
     device: str | None = DEVICE_OPTION,
     dtype: str | None = DTYPE_OPTION,
     batch_tokens: int | None = BATCH_TOKENS_OPTION,
@@ -162,7 +168,9 @@ def run(
     settings = BackendSettings(backend=backend, executor=executor, device=device, dtype=dtype,
                                token_budget=batch_tokens, threads=threads,
                                max_batch_size=max_batch_size, allow_pickle=allow_pickle,
-                               trust_remote_code=trust_remote_code)
+                               trust_remote_code=trust_remote_code, ray_address=ray_address,
+                               ray_cpus_per_group=ray_cpus_per_group,
+                               ray_gpus_per_group=ray_gpus_per_group)
     from auditkit.audit import AuditOptions, audit_family
 
     options = AuditOptions(family_dir=family, probes_dir=probes, probe_names=tuple(probe or ()),

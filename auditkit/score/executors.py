@@ -4,8 +4,9 @@ An executor takes the run's :class:`~auditkit.score.work.GroupTask` list and the
 opener, runs :func:`~auditkit.score.work.run_task` for each task and yields the tasks' events
 back to the driver, which alone writes the cache and shows progress. Events of one group come
 in order (started, chunks, finished); a chunk is written before the executor is asked for the
-next event. ``local`` runs the groups one after the other in this process. Adding one (e.g. on
-Ray) is a module with a factory ``(settings) -> Executor`` plus one :func:`register_executor`.
+next event. ``local`` runs the groups one after the other in this process; ``ray`` runs them on
+a Ray cluster (:mod:`auditkit.score.executor_ray`, imported only when asked for). Adding one is
+a module with a factory ``(settings) -> Executor`` plus one :func:`register_executor`.
 """
 from __future__ import annotations
 
@@ -63,4 +64,20 @@ def get_executor(name: str, settings: BackendSettings) -> Executor:
     return _REGISTRY[name](settings)
 
 
+RAY_HINT = "the ray executor needs Ray, which is not installed: pip install auditkit[ray]"
+
+
+def _ray_executor(settings: BackendSettings) -> Executor:
+    """The ``ray`` executor (:mod:`auditkit.score.executor_ray`), imported on use: without Ray
+    installed, an AuditError with the install hint."""
+    try:
+        from auditkit.score.executor_ray import RayExecutor
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] != "ray":
+            raise
+        raise AuditError("--executor", RAY_HINT) from None
+    return RayExecutor(settings)
+
+
 register_executor("local", LocalExecutor)
+register_executor("ray", _ray_executor)
