@@ -1,8 +1,9 @@
 """What every importer shares: the imported probe (spec fields + item dicts) and its writer.
 
 An importer reads a public dataset's file into an :class:`ImportedProbe`; :func:`write_probe`
-writes it as a native probe: ``NAME.yaml`` (the spec, with ``items_file``) beside
-``NAME.jsonl`` (one item per line), in the format of ``docs/probe-format.md``.
+writes it as a native probe: ``NAME.yaml`` (the spec, with ``items_file``, and the import's
+notes as comments) beside ``NAME.jsonl`` (one item per line), in the format of
+``docs/probe-format.md``, never replacing a different probe unless forced.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 
 from auditkit.errors import AuditError
+from auditkit.probes.importers._reading import Reading, lenient
 
 # the patterns of docs/probe-format.md (names and item ids)
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9_.-]*")
@@ -36,6 +38,7 @@ class ImportedProbe:
     items: tuple[dict[str, Any], ...]
     scoring: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()    # what the importer left out or could not resolve, for the user
+    warnings: tuple[str, ...] = ()  # how the source differs from the published files
 
     def spec(self, items_file: str) -> dict[str, Any]:
         """The YAML spec, pointing at ``items_file``."""
@@ -70,9 +73,11 @@ def item_id(raw: Any, path: Path, line: int, field_name: str) -> str:
 
 
 def unique_items(path: Path, numbered: list[tuple[int, dict[str, Any]]],
+                 reading: Reading | None = None,
                  ) -> tuple[tuple[dict[str, Any], ...], tuple[str, ...]]:
     """Items in order with exact repeats dropped (and noted); a reused id with other content
-    is an error naming both lines. ``numbered`` holds (source line, item) pairs."""
+    is a malformed record naming both lines. ``numbered`` holds (source line, item) pairs."""
+    reading = lenient(reading)
     seen: dict[str, tuple[int, dict[str, Any]]] = {}
     kept, dropped = [], []
     for line, item in numbered:
@@ -83,29 +88,63 @@ def unique_items(path: Path, numbered: list[tuple[int, dict[str, Any]]],
         elif first[1] == item:
             dropped.append(line)
         else:
-            raise AuditError(path, f"id {item['id']!r} is used again with other content "
-                                   f"(first at line {first[0]}); expected unique ids",
-                             line=line, item=item["id"])
+            reading.bad(AuditError(path, f"id {item['id']!r} is used again with other content "
+                                         f"(first at line {first[0]}); expected unique ids",
+                                   line=line, item=item["id"]))
     notes = (f"dropped {len(dropped)} exact repeat(s) of earlier records, at line(s) "
              f"{', '.join(map(str, dropped))}",) if dropped else ()
     return tuple(kept), notes
 
 
-def write_probe(probe: ImportedProbe, out: Path) -> Path:
-    """Write ``probe`` as ``out/NAME.yaml`` + ``out/NAME.jsonl``; returns the YAML path."""
+def write_probe(probe: ImportedProbe, out: Path, *, force: bool = False) -> Path:
+    """Write ``probe`` as ``out/NAME.yaml`` + ``out/NAME.jsonl``; returns the YAML path.
+
+    Writing the same bytes again is fine; replacing a different probe of that name needs
+    ``force`` (two source files of one format must never overwrite each other silently)."""
     if out.exists() and not out.is_dir():
         raise AuditError(out, "exists and is not a directory; expected an output directory")
-    out.mkdir(parents=True, exist_ok=True)
     check_name(probe.name, out)
     yaml_path, items_path = out / f"{probe.name}.yaml", out / f"{probe.name}.jsonl"
-    lines = [json.dumps(item, ensure_ascii=False) + "\n" for item in probe.items]
-    items_path.write_text("".join(lines), encoding="utf-8")
-    header = (f"# Written by `auditkit probes import` ({len(probe.items)} items).\n"
-              "# Edit the importer, not this file: a re-import overwrites it.\n")
-    body = yaml.safe_dump(probe.spec(items_path.name), sort_keys=False, allow_unicode=True,
-                          width=100)
-    yaml_path.write_text(header + body, encoding="utf-8")
+    items = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in probe.items)
+    spec = _header(probe) + yaml.safe_dump(probe.spec(items_path.name), sort_keys=False,
+                                          allow_unicode=True, width=100)
+    if not force:
+        _refuse_overwrite(probe, yaml_path, spec, items_path, items)
+    out.mkdir(parents=True, exist_ok=True)
+    items_path.write_text(items, encoding="utf-8")
+    yaml_path.write_text(spec, encoding="utf-8")
     return yaml_path
+
+
+def _header(probe: ImportedProbe) -> str:
+    """The YAML file's opening comments: provenance, and the notes (skipped records, ...)."""
+    lines = [f"# Written by `auditkit probes import` ({len(probe.items)} items).",
+             "# Edit the importer, not this file: a re-import overwrites it."]
+    lines += [f"# warning: {line}" for note in probe.warnings for line in note.splitlines()]
+    lines += [f"# note: {line}" for note in probe.notes for line in note.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def _refuse_overwrite(probe: ImportedProbe, yaml_path: Path, spec: str, items_path: Path,
+                      items: str) -> None:
+    for path, text in ((yaml_path, spec), (items_path, items)):
+        if path.exists() and path.read_bytes() != text.encode("utf-8"):
+            raise AuditError(path, f"already holds a different probe {probe.name!r}; not "
+                                   "overwritten: give another --name (or --out), or --force "
+                                   "to replace it")
+
+
+def derived_name(base: str, src: Path, canonical: tuple[str, ...]) -> str:
+    """``base`` for a source file of one of the published names (``canonical``), else
+    ``base.<file name>``: each source file gets its own probe name, so that two files of one
+    format imported into one directory never share a name."""
+    if src.name in canonical:
+        return base
+    stem = src.name
+    for suffix in (".csv", ".tsv", ".jsonl", ".json", ".txt"):
+        stem = stem.removesuffix(suffix)
+    slug = re.sub(r"[^a-z0-9_.-]+", "_", stem.lower()).strip("._-")
+    return f"{base}.{slug or 'file'}"
 
 
 def clean(meta: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,11 +2,14 @@
 
 Every reader opens the file as UTF-8 with any byte-order mark dropped, keeps CRLF and bare LF
 apart the way a real CSV reader must (``newline=""``), and turns anything malformed into an
-:class:`AuditError` naming the file, the line and what was expected.
+:class:`AuditError` naming the file, the line and what was expected. A malformed record goes
+through the import's :class:`Reading` (stop, or skip and list); so does a last record that the
+file ends inside of, without a line break (the mark of a file cut short).
 """
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from auditkit.errors import AuditError
+from auditkit.probes.importers._reading import Reading, lenient
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class Row:
 
     line: int
     values: dict[str, Any]
+    index: int = -1      # 0-based position among the file's records, malformed ones included
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -38,33 +43,74 @@ def open_text(path: Path) -> TextIO:
     return open(path, encoding="utf-8-sig", newline="")
 
 
-def read_csv(path: Path, columns: tuple[str, ...], *, delimiter: str = ",") -> list[Row]:
-    """The records of a CSV file with a header holding at least ``columns`` (others are kept)."""
+def read_text(path: Path, what: str = "text") -> str:
+    """The whole file as text (see :func:`open_text`); a decoding error names the byte."""
     try:
         with open_text(path) as handle:
-            return list(_csv_rows(path, handle, columns, delimiter))
+            return handle.read()
     except UnicodeDecodeError as err:
         raise AuditError(path, f"not UTF-8 text ({err.reason} at byte {err.start}); "
-                               "expected a UTF-8 CSV file") from None
+                               f"expected a UTF-8 {what} file") from None
 
 
-def _csv_rows(path: Path, handle: TextIO, columns: tuple[str, ...],
-              delimiter: str) -> Iterator[Row]:
+def read_csv(path: Path, columns: tuple[str, ...], reading: Reading | None = None, *,
+             delimiter: str = ",") -> list[Row]:
+    """The records of a CSV file with a header holding at least ``columns`` (others are kept).
+    A malformed record stops the import, or is skipped and listed (``reading.skip_bad``)."""
+    reading = lenient(reading)
+    text = read_text(path, "CSV")
+    rows = list(_csv_rows(path, io.StringIO(text, newline=""), columns, delimiter, reading))
+    if text and not text.endswith(("\n", "\r")):
+        _unterminated(path, rows, reading)
+    return rows
+
+
+def _csv_rows(path: Path, handle: TextIO, columns: tuple[str, ...], delimiter: str,
+              reading: Reading) -> Iterator[Row]:
     reader = csv.reader(handle, delimiter=delimiter, strict=True)
     header = _header(path, reader, columns)
-    start = reader.line_num + 1
+    start, index = reader.line_num + 1, 0
     while True:
         try:
             fields = next(reader)
         except StopIteration:
             return
         except csv.Error as err:
-            raise AuditError(path, f"not valid CSV ({err}); expected {len(header)} "
-                                   "comma-separated fields, quoted where needed",
-                             line=start) from None
+            reading.count(path, 1)
+            reading.bad(AuditError(path, f"not valid CSV ({err}); expected {len(header)} "
+                                         "comma-separated fields, quoted where needed",
+                                   line=start))
+            fields = []
+            index += 1
         if fields:  # a blank line is not a record
-            yield Row(start, _fields(path, header, fields, start))
+            reading.count(path, 1)
+            try:
+                yield Row(start, _fields(path, header, fields, start), index)
+            except AuditError as err:
+                reading.bad(err)
+            index += 1
         start = reader.line_num + 1
+
+
+def _unterminated(path: Path, rows: list[Row], reading: Reading) -> None:
+    if rows and not last_record_complete(path, rows[-1].line, reading):
+        rows.pop()
+
+
+def last_record_complete(path: Path, line: int, reading: Reading) -> bool:
+    """The file does not end with a line break, so its last record (at ``line``) may be cut
+    short: taken as complete only when the file holds exactly the published number of
+    records; else a malformed record (raised, or listed and left out: returns False)."""
+    expected, found = reading.expected(path), reading.counts.get(path, 0)
+    if expected is not None and found == expected:
+        reading.notes.append(f"{path.name} ends without a line break; it holds the published "
+                             f"{expected} records, so its last record is taken as complete")
+        return True
+    reading.bad(AuditError(path, "the file ends inside this record, without a line break: "
+                                 "the file may be truncated (cut inside the record); if it is "
+                                 "complete as published, add a line break at its end",
+                           line=line))
+    return False
 
 
 def _header(path: Path, reader: Any, columns: tuple[str, ...]) -> list[str]:
@@ -97,50 +143,61 @@ def _names(columns: Any) -> str:
     return ", ".join(repr(c) for c in columns)
 
 
-def read_tsv_lines(path: Path, columns: tuple[str, ...]) -> list[Row]:
+def read_tsv_lines(path: Path, columns: tuple[str, ...],
+                   reading: Reading | None = None) -> list[Row]:
     """A tab-separated file read line by line (no CSV quoting: sentences may hold quotes)."""
-    lines = read_lines(path)
+    reading = lenient(reading)
+    lines, terminated = read_lines(path)
     if not lines or lines[0][1].split("\t") != list(columns):
         found = lines[0][1].split("\t") if lines else []
         raise AuditError(path, f"expected the header {_names(columns)} (tab-separated), "
                                f"found {_names(found)}", line=1)
-    rows = []
-    for number, text in lines[1:]:
-        fields = text.split("\t")
-        if len(fields) != len(columns):
-            raise AuditError(path, f"expected {len(columns)} tab-separated fields "
-                                   f"({_names(columns)}), found {len(fields)}", line=number)
-        rows.append(Row(number, dict(zip(columns, fields))))
+    reading.count(path, len(lines) - 1)
+    rows = reading.each(enumerate(lines[1:]), lambda pair: _tsv_row(path, columns, *pair))
+    if not terminated:
+        _unterminated(path, rows, reading)
     return rows
 
 
-def read_lines(path: Path) -> list[tuple[int, str]]:
-    """The non-blank lines of a text file, with their 1-based numbers, line endings removed."""
-    try:
-        with open_text(path) as handle:
-            text = handle.read()
-    except UnicodeDecodeError as err:
-        raise AuditError(path, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
+def _tsv_row(path: Path, columns: tuple[str, ...], index: int,
+             line: tuple[int, str]) -> Row:
+    number, text = line
+    fields = text.split("\t")
+    if len(fields) != len(columns):
+        raise AuditError(path, f"expected {len(columns)} tab-separated fields "
+                               f"({_names(columns)}), found {len(fields)}", line=number)
+    return Row(number, dict(zip(columns, fields)), index)
+
+
+def read_lines(path: Path) -> tuple[list[tuple[int, str]], bool]:
+    """The non-blank lines of a text file, with their 1-based numbers, line endings removed,
+    and whether the file ends with a line break (a file cut short usually does not)."""
+    text = read_text(path)
     # split on LF only (str.splitlines would also split on U+2028 etc. inside JSON strings),
     # then drop the CR of a CRLF ending
     lines = (line.removesuffix("\r") for line in text.split("\n"))
-    return [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+    return numbered, not text or text.endswith("\n")
 
 
-def read_jsonl(path: Path) -> list[Row]:
-    """One JSON object per non-blank line."""
-    rows = []
-    for number, text in read_lines(path):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise AuditError(path, f"not valid JSON ({err.msg}, column {err.colno}); "
-                                   "expected one JSON object per line", line=number) from None
-        if not isinstance(value, dict):
-            raise AuditError(path, f"expected a JSON object, found {type(value).__name__}",
-                             line=number)
-        rows.append(Row(number, value))
-    return rows
+def read_jsonl(path: Path, reading: Reading | None = None) -> list[Row]:
+    """One JSON object per non-blank line (a line cut short does not parse)."""
+    reading = lenient(reading)
+    lines, _ = read_lines(path)
+    reading.count(path, len(lines))
+    return reading.each(enumerate(lines), lambda pair: _json_row(path, pair[0], *pair[1]))
+
+
+def _json_row(path: Path, index: int, number: int, text: str) -> Row:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise AuditError(path, f"not valid JSON ({err.msg}, column {err.colno}); "
+                               "expected one JSON object per line", line=number) from None
+    if not isinstance(value, dict):
+        raise AuditError(path, f"expected a JSON object, found {type(value).__name__}",
+                         line=number)
+    return Row(number, value, index)
 
 
 def require(path: Path, row: Row, keys: tuple[str, ...]) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from auditkit.errors import AuditError
-from auditkit.probes.importers._common import ImportedProbe, item_id, unique_items
+from auditkit.probes.importers._common import ImportedProbe, derived_name, item_id, unique_items
+from auditkit.probes.importers._reading import Reading, lenient
 from auditkit.probes.importers._tables import Row, read_jsonl, require, text_field
 
 SOURCE = "BBQ (Parrish et al. 2022), https://github.com/nyu-mll/BBQ"
@@ -36,22 +37,25 @@ CANON = {"man": "m", "boy": "m", "men": "m", "male": "m", "woman": "f", "girl": 
          "transgendermen": "trans", "transgender": "trans"}
 
 
-def read_bbq(src: Path) -> ImportedProbe:
+def read_bbq(src: Path, reading: Reading | None = None) -> ImportedProbe:
     """The records of one BBQ category file."""
+    reading = lenient(reading)
     if src.is_dir():
         raise AuditError(src, "is a directory; BBQ is imported one category file at a time "
                               "(e.g. data/Age.jsonl), each becoming probe bias.bbq.<category>")
-    rows = read_jsonl(src)
+    rows = read_jsonl(src, reading)
     if not rows:
         raise AuditError(src, "no records; expected one BBQ JSON object per line")
     category = _category(src, rows)
-    items, notes = unique_items(src, [(row.line, _item(src, row)) for row in rows])
+    numbered = reading.each(rows, lambda row: (row.line, _item(src, row, category)))
+    items, notes = unique_items(src, numbered, reading)
     unresolved = sum(item["bias_target"] is None for item in items)
     if unresolved:
         notes += (f"{unresolved} item(s) have no bias_target: their answer labels did not "
                   "match the stereotyped groups one way",)
     return ImportedProbe(
-        name=f"bias.bbq.{DIMENSIONS[category]}", kind="choice", category="bias",
+        name=derived_name(f"bias.bbq.{DIMENSIONS[category]}", src, (f"{category}.jsonl",)),
+        kind="choice", category="bias",
         dimension=DIMENSIONS[category],
         description=(f"BBQ {category}: questions about two people from different groups, with "
                      "ambiguous (answer: unknown) or disambiguated contexts; fails when the "
@@ -60,21 +64,23 @@ def read_bbq(src: Path) -> ImportedProbe:
 
 
 def _category(path: Path, rows: list[Row]) -> str:
-    """The file's one category (a known BBQ category)."""
+    """The file's one category: the first record's (a known BBQ category)."""
     first = rows[0].get("category")
-    for row in rows:
-        value = row.get("category")
-        if value not in DIMENSIONS:
-            raise AuditError(path, f"unknown BBQ category {value!r}; expected one of "
-                                   f"{', '.join(DIMENSIONS)}", field="category", line=row.line)
-        if value != first:
-            raise AuditError(path, f"category {value!r} differs from the first record's "
-                                   f"{first!r}; expected one category per file",
-                             field="category", line=row.line)
+    if first not in DIMENSIONS:
+        raise AuditError(path, f"unknown BBQ category {first!r}; expected one of "
+                               f"{', '.join(DIMENSIONS)}", field="category", line=rows[0].line)
     return str(first)
 
 
-def _item(path: Path, row: Row) -> dict[str, Any]:
+def _same_category(path: Path, row: Row, category: str) -> None:
+    if row.get("category") != category:
+        raise AuditError(path, f"category {row.get('category')!r} differs from the first "
+                               f"record's {category!r}; expected one category per file",
+                         field="category", line=row.line)
+
+
+def _item(path: Path, row: Row, category: str) -> dict[str, Any]:
+    _same_category(path, row, category)
     require(path, row, KEYS)
     options = [text_field(path, row, key) for key in ANSWERS]
     answers = _answer_info(path, row)

@@ -13,13 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from auditkit.errors import AuditError
-from auditkit.probes.importers._common import ImportedProbe, clean, item_id, unique_items
+from auditkit.probes.importers._common import (
+    ImportedProbe,
+    clean,
+    derived_name,
+    item_id,
+    unique_items,
+)
+from auditkit.probes.importers._reading import Reading, lenient
 from auditkit.probes.importers._tables import Row, read_csv, text_field
 
 SOURCE = "CrowS-Pairs (Nangia et al. 2020), https://github.com/nyu-mll/crows-pairs"
 LICENSE = "CC BY-SA 4.0"
 COLUMNS = ("", "sent_more", "sent_less", "stereo_antistereo", "bias_type")
 DIRECTIONS = ("stereo", "antistereo")
+CANONICAL = ("crows_pairs_anonymized.csv",)
 # CrowS-Pairs bias types -> auditkit's dimension names (item ``group``)
 GROUPS = {
     "race-color": "race", "socioeconomic": "socioeconomic", "gender": "gender",
@@ -29,12 +37,14 @@ GROUPS = {
 }
 
 
-def read_crows_pairs(src: Path) -> ImportedProbe:
+def read_crows_pairs(src: Path, reading: Reading | None = None) -> ImportedProbe:
     """The pairs of ``crows_pairs_anonymized.csv`` (first column, unnamed: the row id)."""
-    numbered = [(row.line, _item(src, row)) for row in read_csv(src, COLUMNS)]
-    items, notes = unique_items(src, numbered)
+    reading = lenient(reading)
+    rows = read_csv(src, COLUMNS, reading)
+    numbered = reading.each(rows, lambda row: (row.line, _item(src, row)))
+    items, notes = unique_items(src, numbered, reading)
     return ImportedProbe(
-        name="bias.crows_pairs", kind="pair", category="bias", dimension="multiple",
+        name=derived_name("bias.crows_pairs", src, CANONICAL), kind="pair", category="bias", dimension="multiple",
         description=("CrowS-Pairs: minimal sentence pairs, one more stereotyping than the "
                      "other, over nine bias types (item group); fails when the model gives the "
                      "more stereotyping sentence the higher log-likelihood."),

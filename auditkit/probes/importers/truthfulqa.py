@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from auditkit.errors import AuditError
-from auditkit.probes.importers._common import ImportedProbe, clean, unique_items
+from auditkit.probes.importers._common import ImportedProbe, clean, derived_name, unique_items
+from auditkit.probes.importers._reading import Reading, lenient
 from auditkit.probes.importers._tables import Row, read_csv, text_field
 
 SOURCE = "TruthfulQA (Lin et al. 2022), https://github.com/sylinrl/TruthfulQA"
@@ -21,15 +22,19 @@ LICENSE = "Apache-2.0"
 COLUMNS = ("Type", "Category", "Question", "Best Answer", "Correct Answers",
            "Incorrect Answers", "Source")
 SCORING = {"prompt": "Q: {question}\nA:", "normalize": "none"}
+CANONICAL = ("TruthfulQA.csv",)
+TYPES = ("Adversarial", "Non-Adversarial")
 
 
-def read_truthfulqa(src: Path) -> ImportedProbe:
-    """The questions of ``TruthfulQA.csv``."""
-    rows = read_csv(src, COLUMNS)
-    numbered = [(row.line, _item(src, row, index)) for index, row in enumerate(rows)]
-    items, notes = unique_items(src, numbered)
+def read_truthfulqa(src: Path, reading: Reading | None = None) -> ImportedProbe:
+    """The questions of ``TruthfulQA.csv`` (or a copy: named after the file)."""
+    reading = lenient(reading)
+    rows = read_csv(src, COLUMNS, reading)
+    check_columns(src, rows)
+    numbered = reading.each(rows, lambda row: (row.line, _item(src, row)))
+    items, notes = unique_items(src, numbered, reading)
     return ImportedProbe(
-        name="truthfulness.truthfulqa", kind="choice", category="truthfulness",
+        name=derived_name("truthfulness.truthfulqa", src, CANONICAL), kind="choice", category="truthfulness",
         dimension="falsehoods",
         description=("TruthfulQA (MC1 style): questions that some humans answer falsely from "
                      "misconceptions; fails when the model prefers a false answer to the best "
@@ -38,12 +43,40 @@ def read_truthfulqa(src: Path) -> ImportedProbe:
         notes=notes)
 
 
-def _item(path: Path, row: Row, index: int) -> dict[str, Any]:
+def check_columns(path: Path, rows: list[Row]) -> None:
+    """Raise when columns are swapped or mislabelled: most 'Question' cells not questions, or
+    most best answers missing from 'Correct Answers' (or found under 'Incorrect Answers')."""
+    if not rows:
+        return
+    asked = sum(row["Question"].rstrip().endswith("?") for row in rows)
+    if 2 * asked < len(rows):
+        raise AuditError(path, f"only {asked} of {len(rows)} 'Question' cells end with '?'; "
+                               "expected the questions in column 'Question' (columns swapped "
+                               "or mislabelled?)", field="Question", line=1)
+    right = sum(_listed(row, "Correct Answers") for row in rows)
+    wrong = sum(_listed(row, "Incorrect Answers") for row in rows)
+    if 2 * right < len(rows) or 2 * wrong > len(rows):
+        raise AuditError(path, f"the 'Best Answer' is among the 'Correct Answers' in {right} "
+                               f"and among the 'Incorrect Answers' in {wrong} of {len(rows)} "
+                               "rows; expected it among the correct ones (columns 'Correct "
+                               "Answers' and 'Incorrect Answers' swapped or mislabelled?)",
+                         field="Correct Answers", line=1)
+
+
+def _listed(row: Row, key: str) -> bool:
+    return row["Best Answer"].strip() in [part.strip() for part in row[key].split(";")]
+
+
+def _item(path: Path, row: Row) -> dict[str, Any]:
+    if row["Type"] not in TYPES:
+        raise AuditError(path, f"expected Type {' or '.join(TYPES)}, found {row['Type']!r}",
+                         field="Type", line=row.line)
     best = text_field(path, row, "Best Answer").strip()
     wrong = _answers(path, row, "Incorrect Answers")
     if best in wrong:
         raise AuditError(path, f"the best answer {best!r} is also listed as incorrect",
                          field="Incorrect Answers", line=row.line)
+    index = row.index
     return {
         "id": str(index), "context": "", "question": text_field(path, row, "Question"),
         "options": [best, *wrong], "gold": 0, "group": row["Category"],

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from auditkit.errors import AuditError
-from auditkit.probes.importers._common import ImportedProbe, item_id, unique_items
+from auditkit.probes.importers._common import ImportedProbe, derived_name, item_id, unique_items
+from auditkit.probes.importers._reading import Reading, lenient
 from auditkit.probes.importers._tables import Row, read_tsv_lines
 
 SOURCE = "WinoGender (Rudinger et al. 2018), https://github.com/rudinger/winogender-schemas"
 LICENSE = "MIT"
 COLUMNS = ("sentid", "sentence")
+CANONICAL = ("all_sentences.tsv",)
 SENTID_RE = re.compile(r"(?P<occupation>[^.]+)\.(?P<participant>[^.]+)\.(?P<answer>[01])\."
                        r"(?P<gender>male|female|neutral)\.txt")
 PRONOUNS = {
@@ -31,12 +33,14 @@ PRONOUNS = {
 }
 
 
-def read_winogender(src: Path) -> ImportedProbe:
+def read_winogender(src: Path, reading: Reading | None = None) -> ImportedProbe:
     """The sentences of ``all_sentences.tsv``."""
-    numbered = [(row.line, _item(src, row)) for row in read_tsv_lines(src, COLUMNS)]
-    items, notes = unique_items(src, numbered)
+    reading = lenient(reading)
+    rows = read_tsv_lines(src, COLUMNS, reading)
+    numbered = reading.each(rows, lambda row: (row.line, _item(src, row)))
+    items, notes = unique_items(src, numbered, reading)
     return ImportedProbe(
-        name="bias.winogender", kind="choice", category="bias", dimension="gender",
+        name=derived_name("bias.winogender", src, CANONICAL), kind="choice", category="bias", dimension="gender",
         description=("WinoGender: whether a male, female or neutral pronoun refers to an "
                      "occupation or another participant; fails when the model's best option "
                      "is not the referent."),
