@@ -70,6 +70,6 @@ def analyze_run(run_dir: str | Path, *, seed: int = 0, n_bootstrap: int = 1000,
     """Read RUN_DIR, analyse it, write RUN_DIR/analysis/; what ``auditkit analyze`` calls."""
     run = read_run(run_dir)
     analysis = analyze(run.results, run.parents, seed=seed, n_bootstrap=n_bootstrap,
-                       n_permutations=n_permutations, items=read_native_items(run))
+                       n_permutations=n_permutations, items=read_native_items(run_dir, run.manifest))
     write_analysis(run_dir, analysis)
     return analysis

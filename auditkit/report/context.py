@@ -10,11 +10,13 @@ from typing import Any
 import pandas as pd
 
 from auditkit import __version__
+from auditkit.analyze.native import read_native_items
 from auditkit.analyze.summary import ALPHA, Analysis, significant_edge_changes
 from auditkit.gate import Policy, gate_lineage, load_policy
 from auditkit.gate.evaluate import ungated
 from auditkit.gate.judges import UNSURE_BELOW
 from auditkit.report import charts
+from auditkit.report.benchmarks import benchmark_views
 from auditkit.report.items import find_item_texts
 from auditkit.report.judges import (
     JudgesView,
@@ -82,6 +84,7 @@ def build_context(data: RunReportData, options: ReportOptions = ReportOptions())
         "tree": lineage_tree(data.lineage, _kinds(manifest), analysis.rates, analysis.edges,
                              alpha=options.alpha),
         "tables": tables(analysis, manifest, order, judges),
+        "benchmarks": benchmark_views(analysis, order),
         "charts": chart_set(analysis, order, judges),
         "judges": judges, "judges_intro": judges_intro(judges),
         "systemic": find_systemic(data.results, order, texts, share=options.systemic_share,
@@ -112,7 +115,8 @@ def ships_of(data: RunReportData, options: ReportOptions) -> ShipList:
     failed check on a generation probe names its judge and its unsure replies."""
     policy = options.gate_policy()
     gates = gate_lineage(data.results, data.lineage, policy, manifest=data.manifest,
-                         judge_confidence=options.judge_confidence)
+                         judge_confidence=options.judge_confidence,
+                         items=read_native_items(data.run_dir, data.manifest))
     return ShipList(policy, tuple(gates), tuple(ungated(data.results, data.lineage)))
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditkit.present import md_text
+from auditkit.report.benchmarks import BenchmarkView
 from auditkit.report.judges import JudgesView, judges_intro
 from auditkit.report.systemic import Systemic
 from auditkit.report.tables import Cell, Column, Table
@@ -79,6 +80,7 @@ def render_markdown(ctx: dict[str, Any], max_chars: int = MAX_CHARS) -> str:
              _fixed("## Inheritance along lineage edges"), _table(t["edges"], "All probes pooled"),
              _table(t["blast"], "What the roots pass down"),
              _fixed("## Correlated failure per probe"), _table(t["scopes"]),
+             *_benchmarks(ctx["benchmarks"]),
              *_judges(ctx["judges"], t),
              _fixed("## Systemic failures"), _systemic(ctx["systemic"]),
              _fixed("## Provenance\n\n" + _facts(ctx)), _table(t["models"], "Models"),
@@ -127,6 +129,20 @@ def _tree(nodes: tuple[TreeNode, ...]) -> Part:
         return "\n".join(body)
 
     return Part(render, len(lines))
+
+
+def _benchmarks(views: list[BenchmarkView]) -> list[Part]:
+    """Each imported benchmark's own metrics per model and their change along the lineage."""
+    if not views:
+        return [_fixed("## Benchmarks\n\nNo imported benchmark probes in this run "
+                       "(`auditkit run --benchmarks DIR`).")]
+    parts = [_fixed("## Benchmarks")]
+    for v in views:
+        source = f"\n\n_{md_text(v.citation)}_" if v.citation else ""
+        notes = "".join(f"\n\n{md_text(n)}" for n in v.notes)
+        parts += [_fixed(f"### {md_text(v.title)}{source}{notes}"), _table(v.values),
+                  _table(v.changes, v.changes.title)]
+    return parts
 
 
 def _judges(view: JudgesView, t: dict[str, Table]) -> list[Part]:

@@ -13,6 +13,7 @@ from typing import Any
 from auditkit.analyze.io import ANALYSIS_DIR, _json_ready, summary_dict
 from auditkit.analyze.summary import TABLES
 from auditkit.gate import DEFAULT_POLICY, Policy
+from auditkit.report.benchmarks import benchmarks_record
 from auditkit.report.judges import judges_record
 from auditkit.report.load import RunReportData
 from auditkit.report.verdict import Flag
@@ -32,6 +33,7 @@ def run_summary(data: RunReportData, ctx: dict[str, Any]) -> dict[str, Any]:
         "verdict": _verdict(ctx),
         "systemic": _systemic(ctx),
         "judges": judges_record(ctx["judges"]),
+        "benchmarks": benchmarks_record(data.analysis),
         "tables": {"results": "results.parquet",
                    **{name: f"{ANALYSIS_DIR}/{name}.parquet" for name in TABLES}},
         "reports": {"html": "report.html", "markdown": "report.md"},

@@ -15,7 +15,7 @@ import pandas as pd
 
 from auditkit.analyze.native.base import ITEM_COLUMNS, benchmark_for
 from auditkit.errors import AuditError
-from auditkit.store import Run
+from auditkit.store import RunManifest
 from auditkit.types import Probe
 
 NATIVE_ITEMS_FILE = "native_items.parquet"
@@ -47,9 +47,9 @@ def write_native_items(run_dir: str | Path, probes: Sequence[Probe]) -> Path:
     return path
 
 
-def read_native_items(run: Run) -> pd.DataFrame:
+def read_native_items(run_dir: str | Path, manifest: RunManifest) -> pd.DataFrame:
     """The run's item attributes: its file, else its probes read again (see module doc)."""
-    path = run.run_dir / NATIVE_ITEMS_FILE
+    path = Path(run_dir) / NATIVE_ITEMS_FILE
     if path.is_file():
         try:
             frame: pd.DataFrame = pd.read_parquet(path)
@@ -60,17 +60,17 @@ def read_native_items(run: Run) -> pd.DataFrame:
         if missing:
             raise AuditError(path, f"column {missing[0]!r} is missing", field=missing[0])
         return frame.astype(ITEM_COLUMNS)
-    return item_table(_scored_probes(run))
+    return item_table(_scored_probes(manifest))
 
 
-def _scored_probes(run: Run) -> list[Probe]:
+def _scored_probes(manifest: RunManifest) -> list[Probe]:
     """The run's probes at the version it scored, from where the manifest says; [] when they
     cannot be read."""
     from auditkit.errors import ValidationError
     from auditkit.probes import load_probes
 
-    where = run.manifest.probes_path
-    versions = {p.name: p.version for p in run.manifest.probes}
+    where = manifest.probes_path
+    versions = {p.name: p.version for p in manifest.probes}
     try:
         probes = load_probes(Path(where) if where else None)
     except (AuditError, ValidationError, OSError):
