@@ -59,14 +59,17 @@ def read_csv(path: Path, columns: tuple[str, ...], reading: Reading | None = Non
     A malformed record stops the import, or is skipped and listed (``reading.skip_bad``)."""
     reading = lenient(reading)
     text = read_text(path, "CSV")
-    rows = list(_csv_rows(path, io.StringIO(text, newline=""), columns, delimiter, reading))
-    if text and not text.endswith(("\n", "\r")):
+    records = list(_csv_rows(path, io.StringIO(text, newline=""), columns, delimiter, reading))
+    rows = [row for row in records if row is not None]
+    # a last record that is itself malformed is already listed; else the missing line break
+    if text and not text.endswith(("\n", "\r")) and records and records[-1] is not None:
         _unterminated(path, rows, reading)
     return rows
 
 
 def _csv_rows(path: Path, handle: TextIO, columns: tuple[str, ...], delimiter: str,
-              reading: Reading) -> Iterator[Row]:
+              reading: Reading) -> Iterator[Row | None]:
+    """Each record as a Row, or None when malformed (and skipped)."""
     reader = csv.reader(handle, delimiter=delimiter, strict=True)
     header = _header(path, reader, columns)
     start, index = reader.line_num + 1, 0
@@ -82,12 +85,15 @@ def _csv_rows(path: Path, handle: TextIO, columns: tuple[str, ...], delimiter: s
                                    line=start))
             fields = []
             index += 1
+            yield None
         if fields:  # a blank line is not a record
             reading.count(path, 1)
             try:
-                yield Row(start, _fields(path, header, fields, start), index)
+                row: Row | None = Row(start, _fields(path, header, fields, start), index)
             except AuditError as err:
                 reading.bad(err)
+                row = None
+            yield row
             index += 1
         start = reader.line_num + 1
 
@@ -152,11 +158,11 @@ def read_tsv_lines(path: Path, columns: tuple[str, ...],
         found = lines[0][1].split("\t") if lines else []
         raise AuditError(path, f"expected the header {_names(columns)} (tab-separated), "
                                f"found {_names(found)}", line=1)
-    reading.count(path, len(lines) - 1)
-    rows = reading.each(enumerate(lines[1:]), lambda pair: _tsv_row(path, columns, *pair))
-    if not terminated:
-        _unterminated(path, rows, reading)
-    return rows
+    records = lines[1:]
+    reading.count(path, len(records))
+    if records and not terminated and not last_record_complete(path, records[-1][0], reading):
+        records = records[:-1]
+    return reading.each(enumerate(records), lambda pair: _tsv_row(path, columns, *pair))
 
 
 def _tsv_row(path: Path, columns: tuple[str, ...], index: int,
