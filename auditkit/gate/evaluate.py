@@ -36,7 +36,7 @@ def gate_results(results: pd.DataFrame, *, candidate: str, parent: str, policy: 
     """
     comparison = compare(results, candidate=candidate, parent=parent,
                          correction=policy.correction)
-    if items is not None and len(items):
+    if items is not None and len(items) and uses_native(policy):
         comparison = replace(comparison, native=probe_changes(
             results, items, candidate=candidate, parent=parent))
     pair = results[results["model"].isin([candidate, parent])]
@@ -46,6 +46,11 @@ def gate_results(results: pd.DataFrame, *, candidate: str, parent: str, policy: 
                       judges=judges_used(pair, manifest, below=judge_confidence,
                                          models=(parent, candidate)),
                       judge_confidence=judge_confidence)
+
+
+def uses_native(policy: Policy) -> bool:
+    """Whether any of the policy's settings switches the ``native`` check on."""
+    return any(s.get("native") for s in (policy.defaults, *(r.settings for r in policy.rules)))
 
 
 def explain(verdicts: list[Verdict], comparison: Comparison, policy: Policy,
