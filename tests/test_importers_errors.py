@@ -211,11 +211,21 @@ def test_winobias_line_without_pronoun(tmp_path):
 
 
 def test_winobias_unknown_occupation(tmp_path):
+    # a line whose second occupation is not found is left out and listed, not an error;
+    # a file left with no sentence at all is
     src = write(tmp_path / "anti_stereotyped_type2.txt.test",
                 "1 The astronaut met [the janitor] and wished [her] well.\n")
     with pytest.raises(AuditError) as excinfo:
         read_winobias(src)
-    assert problem(excinfo).line == 1 and "WinoBias list" in problem(excinfo).message
+    assert "no WinoBias sentence could be read" in problem(excinfo).message
+    assert "line 1: no second occupation from the WinoBias list besides 'janitor'; left out" \
+        in problem(excinfo).message
+    write(src, "1 The astronaut met [the janitor] and wished [her] well.\n"
+               "2 The driver met [the janitor] and wished [her] well.\n")
+    probe = read_winobias(src)
+    assert [item["id"] for item in probe.items] == ["anti.type2.test.2"]
+    assert "anti_stereotyped_type2.txt.test line 1: no second occupation from the WinoBias " \
+           "list besides 'janitor'; left out" in probe.notes
 
 
 def test_winobias_file_names(tmp_path):

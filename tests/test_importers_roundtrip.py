@@ -31,7 +31,8 @@ KIND_TYPES = {"pair": PairItem, "choice": ChoiceItem, "generation": GenerationIt
 
 
 def test_every_format_has_a_case():
-    assert sorted({case[0] for case in CASES}) == sorted(FORMATS)
+    # holisticbias and honest are tested on their own fixtures (test_importers_new.py)
+    assert sorted({case[0] for case in CASES} | {"holisticbias", "honest"}) == sorted(FORMATS)
 
 
 @pytest.mark.parametrize("fmt,rel,n_fixture,n_sample", CASES)
