@@ -61,7 +61,7 @@ def test_a_different_probe_is_not_overwritten_without_force(tmp_path):
     with pytest.raises(AuditError) as excinfo:
         import_dataset("advbench", edited, out)
     (problem,) = excinfo.value.problems
-    assert problem.path == str(out / "safety.advbench.yaml")
+    assert problem.path == str(out / "safety.advbench.jsonl")   # the items differ
     assert problem.message == ("already holds a different probe 'safety.advbench'; not "
                                "overwritten: give another --name (or --out), or --force to "
                                "replace it")
@@ -121,3 +121,12 @@ def test_winobias_bias_target_flips_in_anti_files():
     three = next(item for item in anti.items if item["id"] == "anti.type1.dev.4")
     assert (three["gold"], three["bias_target"], three["group"]) == (0, 1, "female")
 
+
+
+def test_same_probe_from_another_path_is_not_a_different_probe(tmp_path, monkeypatch):
+    # the header comments name the source path; the probe itself is the same
+    src = FIX / "winogender" / "all_sentences.tsv"
+    import_dataset("winogender", src, tmp_path / "out")
+    monkeypatch.chdir(src.parent)
+    path = import_dataset("winogender", Path("all_sentences.tsv"), tmp_path / "out")
+    assert "# warning: all_sentences.tsv: holds 5 records" in path.read_text()

@@ -127,11 +127,19 @@ def _header(probe: ImportedProbe) -> str:
 
 def _refuse_overwrite(probe: ImportedProbe, yaml_path: Path, spec: str, items_path: Path,
                       items: str) -> None:
+    # the header comments (notes, warnings naming the source path) are not the probe
     for path, text in ((yaml_path, spec), (items_path, items)):
-        if path.exists() and path.read_bytes() != text.encode("utf-8"):
+        if path.exists() and _body(path.read_text(encoding="utf-8")) != _body(text):
             raise AuditError(path, f"already holds a different probe {probe.name!r}; not "
                                    "overwritten: give another --name (or --out), or --force "
                                    "to replace it")
+
+
+def _body(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    return "".join(lines)
 
 
 def derived_name(base: str, src: Path, canonical: tuple[str, ...]) -> str:
