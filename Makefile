@@ -8,9 +8,9 @@ DEMO_RUN ?= reports/demo-run
 # The CPU build of torch lies on local disk; an unpinned torch would pull a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: venv demo demo-build demo-report lint test test-fast clean-demo
+.PHONY: venv demo demo-build demo-report lint test test-fast wheel-check clean-demo
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH_SPEC)"
@@ -26,7 +26,6 @@ demo-build: venv
 # Audit the demo family with the quick battery (results are cached: a rerun scores nothing).
 demo: demo-build
 	$(AUDITKIT) run --family $(DEMO_DIR) --quick --out $(DEMO_RUN)
-	@echo "Reports: $(DEMO_RUN)/report.html and $(DEMO_RUN)/report.md"
 
 # Refresh the committed example report in reports/demo/ from the demo run.
 demo-report: demo
@@ -43,6 +42,11 @@ test: lint
 
 test-fast: lint
 	$(PY) -m pytest -q -m "not slow"
+
+# Build the wheel, install it in a clean venv (torch pinned) and, from a folder outside the
+# checkout, list the built-in battery and audit a tiny family (tests/wheel_check.sh).
+wheel-check: venv
+	bash tests/wheel_check.sh $(PY) $(PYTHON) "$(TORCH_SPEC)"
 
 clean-demo:
 	rm -rf $(DEMO_DIR)
