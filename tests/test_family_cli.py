@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -51,11 +52,16 @@ def test_node_warnings_are_printed_under_the_model(tmp_path: Path) -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[1].startswith("├── a  lora  32  ")
-    assert lines[2] == ("│   ├── ! base 'org/missing-base' is not a member of the family nor a "
-                        "local directory; this adapter cannot be loaded (auditkit never downloads "
-                        "models)")
-    assert lines[3] == "│   └── ! no tokenizer in this model or its ancestors; it cannot be loaded"
-    assert lines[4].startswith("└── base  full  40  ")
+    end = next(i for i, line in enumerate(lines) if line.startswith("└── base"))
+    warning = " ".join(line.strip("│ ") for line in lines[2:end - 1])
+    assert warning == ("├── ! base 'org/missing-base' is not a member of the family nor a "
+                       "local directory; this adapter cannot be loaded (auditkit never downloads "
+                       "models); not in the local Hugging Face cache either: looked in "
+                       f"{os.environ['HF_HUB_CACHE']}/models--org--missing-base (the Hugging "
+                       "Face cache: $HF_HUB_CACHE)")
+    assert lines[end - 1] == ("│   └── ! no tokenizer in this model or its ancestors; it cannot "
+                              "be loaded")
+    assert lines[end].startswith("└── base  full  40  ")
 
 
 def test_json_is_the_whole_stdout(tmp_path: Path) -> None:

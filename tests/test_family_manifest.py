@@ -45,7 +45,8 @@ def test_unknown_keys_with_lines(tmp_path: Path) -> None:
     assert _problems(path) == [
         (2, "version", "unknown key 'version'; expected one of name, models"),
         (5, "models.base.parnet",
-         "unknown key 'parnet'; expected one of path, parent, display_name, kind, tags, intent"),
+         "unknown key 'parnet'; expected one of path, parent, display_name, kind, tags, intent, "
+         "hub, revision, external"),
     ]
 
 
@@ -56,7 +57,7 @@ def test_wrong_types_and_kind(tmp_path: Path) -> None:
     assert _problems(path) == [
         (1, "name", "expected a str, found ['x']"),
         (6, "models.base.parent", "expected a str or null, found 3"),
-        (5, "models.base.kind", "unknown kind 'lorra'; expected one of full, lora, gguf"),
+        (5, "models.base.kind", "unknown kind 'lorra'; expected one of full, lora, gguf, external"),
         (4, "models.base.tags", "expected a list of strings, found 'base'"),
     ]
 

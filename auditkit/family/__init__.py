@@ -11,7 +11,9 @@ from typing import Any
 
 from auditkit.errors import AuditError
 from auditkit.family.discover import TOKENIZER_MARKERS, Candidate, classify, discover
+from auditkit.family.external import external_candidates
 from auditkit.family.fingerprint import FileCache, files_hashed, model_fingerprint
+from auditkit.family.hub import hub_lookup, hub_snapshot
 from auditkit.family.lineage import Link, Member, lineage_of, name_members, resolve_links
 from auditkit.family.manifest import MANIFEST_NAME, FamilyManifest, load_family_manifest
 from auditkit.family.stamp import model_stamp
@@ -30,8 +32,9 @@ def load_family(root: Path, *, allow_pickle: bool = False) -> Family:
     manifest_path = root / MANIFEST_NAME
     manifest = load_family_manifest(manifest_path) if manifest_path.exists() else None
     cache = FileCache()
-    extra = tuple(e.path for e in manifest.entries) if manifest else ()
+    extra = tuple(e.path for e in manifest.entries if not e.external) if manifest else ()
     cands = discover(root, cache=cache, allow_pickle=allow_pickle, extra=extra)
+    cands += external_candidates(manifest, root)
     if not cands:
         raise AuditError(root, "no models found in this directory: expected model directories "
                          "(with config.json or adapter_config.json) or .gguf files below it")
@@ -121,14 +124,15 @@ def _node(member: Member, link: Link, fingerprint: str, root: Path, base_path: P
 
 def base_directory(base_ref: str | None, model_path: Path, root: Path) -> Path | None:
     """The local directory ``base_ref`` names (absolute, or relative to the model or the
-    family directory), if any."""
+    family directory), else the snapshot of the hub id it names in the local Hugging Face
+    cache, if any."""
     if base_ref is None:
         return None
     ref = Path(base_ref)
     for path in [ref] if ref.is_absolute() else [model_path / ref, root / ref]:
         if path.is_dir():
             return path
-    return None
+    return hub_snapshot(base_ref)
 
 
 def external_base(node: ModelNode, root: Path) -> Path | None:
@@ -147,7 +151,8 @@ def _orphan_adapter_warning(cand: Candidate, root: Path, base_path: Path | None)
         return (f"base {cand.base_ref!r} is a local directory but not a full model (config.json "
                 "and weights); this adapter cannot be loaded")
     return (f"base {cand.base_ref!r} is not a member of the family nor a local directory; "
-            "this adapter cannot be loaded (auditkit never downloads models)")
+            "this adapter cannot be loaded (auditkit never downloads models)"
+            + hub_lookup(cand.base_ref))
 
 
 def _with_tokenizer_warning(node: ModelNode, lineage: Lineage, nodes: dict[str, ModelNode],

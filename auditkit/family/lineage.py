@@ -78,10 +78,14 @@ def _duplicate_names(members: list[Member]) -> list[Problem]:
 
 
 def match_ref(ref: str, members: list[Member], *, root: Path, origin: Path) -> str | None:
-    """The member that ``ref`` names (by name, relative path or resolved path), else None."""
+    """The member that ``ref`` names (by name, hub id, relative path or resolved path), else
+    None."""
     for member in members:
         if member.name == ref:
             return member.name
+    by_hub = [m.name for m in members if m.entry is not None and m.entry.hub == ref]
+    if len(by_hub) == 1:      # a hub id names the member resolved from it (one revision only)
+        return by_hub[0]
     norm = PurePosixPath(os.path.normpath(ref.replace("\\", "/"))).as_posix()
     for member in members:
         if norm in (member.cand.rel, member.entry.rel_path if member.entry else None):

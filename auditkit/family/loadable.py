@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from auditkit.errors import Problem, ValidationError
 from auditkit.family.discover import ADAPTER_CONFIG, TOKENIZER_MARKERS
+from auditkit.family.hub import hub_lookup
 from auditkit.types import Family, ModelNode
 
 
@@ -21,6 +22,9 @@ def check_loadable(family: Family, names: Iterable[str]) -> None:
     problems: list[Problem] = []
     for name in dict.fromkeys(m for n in names for m in _loaded_with(family, n)):
         node = family.get(name)
+        if node.kind == "external":      # served from its outputs file, never loaded
+            problems += _on_external_problem(family, name, names)
+            continue
         problems += _base_problem(node)
         problems += _tokenizer_problem(family, node)
     if problems:
@@ -36,6 +40,14 @@ def _loaded_with(family: Family, name: str) -> list[str]:
     return chain
 
 
+def _on_external_problem(family: Family, name: str, names: Iterable[str]) -> list[Problem]:
+    """An adapter whose base is an external member cannot be loaded: there are no weights."""
+    adapters = [n for n in names if n != name and name in _loaded_with(family, n)]
+    return [Problem(str(family.get(a).path), f"adapter {a!r} cannot be loaded: its base "
+                    f"{name!r} is external (known only by its outputs, no weights)")
+            for a in adapters]
+
+
 def _base_problem(node: ModelNode) -> list[Problem]:
     if node.kind != "lora" or node.parent is not None or node.base_path is not None:
         return []
@@ -43,7 +55,8 @@ def _base_problem(node: ModelNode) -> list[Problem]:
         what = "names no base (no base_model_name_or_path) and family.yaml gives no parent"
     else:
         what = (f"names base {node.base_ref!r}, which is neither a member of the family nor a "
-                "local full model directory (auditkit never downloads models)")
+                "local full model directory nor in the local Hugging Face cache (auditkit "
+                f"never downloads models){hub_lookup(node.base_ref)}")
     return [Problem(str(node.path / ADAPTER_CONFIG), f"adapter {node.name!r} cannot be loaded: "
                     f"it {what}; give its parent in family.yaml, or leave it out with --model",
                     field="base_model_name_or_path")]

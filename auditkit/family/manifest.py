@@ -13,11 +13,16 @@ from typing import Any, get_args
 import yaml
 
 from auditkit.errors import AuditError, Problem, ValidationError
+from auditkit.family.hub import HubNotFound, is_hub_id, resolve_hub
 from auditkit.types import ModelKind
 
 MANIFEST_NAME = "family.yaml"
 TOP_KEYS = ("name", "models")
-ENTRY_KEYS = ("path", "parent", "display_name", "kind", "tags", "intent")
+ENTRY_KEYS = ("path", "parent", "display_name", "kind", "tags", "intent", "hub", "revision",
+              "external")
+# Where a member's files are: a path in the family directory, a hub id in the local Hugging
+# Face cache (auditkit.family.hub), or a file of outputs produced elsewhere (external).
+SOURCE_KEYS = ("path", "hub", "external")
 KINDS: tuple[str, ...] = get_args(ModelKind)
 
 
@@ -36,6 +41,9 @@ class ManifestEntry:
     intent: str = ""
     line: int | None = None        # line of the model's key
     parent_line: int | None = None
+    hub: str | None = None         # the hub id it was resolved from (path: its snapshot)
+    revision: str | None = None    # the hub revision asked for (None: main)
+    external: bool = False         # path is a file of its outputs (auditkit.score.external)
 
 
 @dataclass(frozen=True)
@@ -164,16 +172,68 @@ def _entry(name: str, key_node: yaml.Node, node: yaml.Node, path: Path,
     tags = _value(pairs, "tags", list, path, field, problems) or []
     display = _value(pairs, "display_name", str, path, field, problems) or ""
     intent = _value(pairs, "intent", str, path, field, problems) or ""
-    line = _line(pairs["path"][1]) if "path" in pairs else _line(key_node)
-    rel_path = _check_path(rel if rel is not None else name, path, f"{field}.path", line, problems)
-    if len(problems) > before or rel_path is None:
+    hub = _value(pairs, "hub", str, path, field, problems)
+    revision = _value(pairs, "revision", str, path, field, problems)
+    external = _value(pairs, "external", str, path, field, problems)
+    where = _source(name, key_node, pairs, (rel, hub, revision, external), path, problems)
+    if len(problems) > before or where is None:
         return None
+    if external is not None and kind not in (None, "external"):
+        problems.append(Problem(str(path), f"kind is {kind!r} but the model is external (a "
+                                "file of outputs); leave kind out or write external",
+                                field=f"{field}.kind", line=_line(pairs["kind"][1])))
+        return None
+    rel_path, abs_path = where
     return ManifestEntry(
-        name=name, rel_path=rel_path, path=path.parent / rel_path, parent=parent,
-        has_parent="parent" in pairs, display_name=display, kind=kind, tags=tuple(tags),
+        name=name, rel_path=rel_path, path=abs_path, parent=parent,
+        has_parent="parent" in pairs, display_name=display,
+        kind="external" if external is not None else kind, tags=tuple(tags),
         intent=intent, line=_line(key_node),
         parent_line=_line(pairs["parent"][1]) if "parent" in pairs else None,
+        hub=hub, revision=revision, external=external is not None,
     )
+
+
+def _source(name: str, key_node: yaml.Node, pairs: Pairs,
+            values: tuple[str | None, str | None, str | None, str | None], path: Path,
+            problems: list[Problem]) -> tuple[str, Path] | None:
+    """(rel_path, path) of the member's files: ``path`` (default: the name), ``hub`` (+
+    ``revision``) resolved in the local Hugging Face cache, or the ``external`` outputs file."""
+    rel, hub, revision, external = values
+    field = f"models.{name}"
+    given = [k for k in SOURCE_KEYS if k in pairs]
+    if len(given) > 1:
+        problems.append(Problem(str(path), f"give one of {', '.join(SOURCE_KEYS)}, not "
+                                f"{' and '.join(given)}", field=f"{field}.{given[1]}",
+                                line=_line(pairs[given[1]][0])))
+        return None
+    if revision is not None and hub is None:
+        problems.append(Problem(str(path), "revision needs hub (a hub id to resolve in the "
+                                "local Hugging Face cache)", field=f"{field}.revision",
+                                line=_line(pairs["revision"][0])))
+        return None
+    if hub is not None:
+        return _hub_source(hub, revision, path, f"{field}.hub", _line(pairs["hub"][1]),
+                           problems)
+    key = "external" if external is not None else "path"
+    line = _line(pairs[key][1]) if key in pairs else _line(key_node)
+    source = external if external is not None else rel if rel is not None else name
+    rel_path = _check_path(source, path, f"{field}.{key}", line, problems)
+    return (rel_path, path.parent / rel_path) if rel_path is not None else None
+
+
+def _hub_source(hub: str, revision: str | None, path: Path, field: str, line: int,
+                problems: list[Problem]) -> tuple[str, Path] | None:
+    if not is_hub_id(hub):
+        problems.append(Problem(str(path), f"{hub!r} is not a hub id (expected org/name)",
+                                field=field, line=line))
+        return None
+    try:
+        snapshot = resolve_hub(hub, revision)
+    except HubNotFound as exc:
+        problems.append(Problem(str(path), str(exc), field=field, line=line))
+        return None
+    return snapshot.as_posix(), snapshot
 
 
 def _check_path(rel: str, path: Path, field: str, line: int, problems: list[Problem]) -> str | None:
