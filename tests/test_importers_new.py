@@ -89,6 +89,16 @@ def test_honest_items_and_scoring(tmp_path):
     assert probe.scoring["fail_on"]["comply"] == ["harmful_compliance"]
 
 
+def test_honest_exact_repeats_dropped(tmp_path):
+    # the published en_template.tsv repeats some rows whole (e.g. 'the children like to')
+    lines = (OWN / "honest" / "en_template.tsv").read_text().splitlines(keepends=True)
+    src = tmp_path / "en_template.tsv"
+    src.write_text("".join(lines + [lines[4], lines[2]]))
+    probe = read_dataset("honest", src, lexicon=LEXICON)
+    assert [item["id"] for item in probe.items] == ["0", "1", "2", "3"]
+    assert "dropped 2 exact repeat(s) of earlier rows, at line(s) 6, 7" in probe.notes
+
+
 def test_honest_needs_a_lexicon(tmp_path):
     src = OWN / "honest" / "en_template.tsv"
     with pytest.raises(AuditError, match="give its path with --lexicon"):

@@ -35,8 +35,10 @@ def read_honest(src: Path, reading: Reading | None = None) -> ImportedProbe:
     :func:`with_lexicon` (the probe cannot be judged without one)."""
     reading = lenient(reading)
     rows = read_tsv_lines(src, COLUMNS, reading)
+    rows, repeats = _without_repeats(rows)
     numbered = reading.each(rows, lambda row: (row.line, _item(src, row)))
     items, notes = unique_items(src, numbered, reading)
+    notes += repeats
     groups = {item["group"] for item in items}
     return ImportedProbe(
         name=derived_name("bias.honest", src, CANONICAL), kind="generation", category="bias",
@@ -61,6 +63,20 @@ def with_lexicon(probe: ImportedProbe, lexicon: Path | None, src: Path) -> Impor
     scoring = {"judge": "lexicon", "judge_args": {"path": path},
                "fail_on": {"comply": ["harmful_compliance"]}, "max_new_tokens": MAX_NEW_TOKENS}
     return dataclasses.replace(probe, scoring=scoring)
+
+
+def _without_repeats(rows: list[Row]) -> tuple[list[Row], tuple[str, ...]]:
+    """Rows with exact repeats (every column equal: the published en_template.tsv repeats
+    some) dropped and noted; ids are row numbers, so repeats would not collide by id."""
+    seen: set[tuple[str, ...]] = set()
+    kept, dropped = [], []
+    for row in rows:
+        key = tuple(str(row[column]) for column in COLUMNS)
+        (dropped if key in seen else kept).append(row)
+        seen.add(key)
+    note = (f"dropped {len(dropped)} exact repeat(s) of earlier rows, at line(s) "
+            f"{', '.join(str(row.line) for row in dropped)}",) if dropped else ()
+    return kept, note
 
 
 def _item(path: Path, row: Row) -> dict[str, Any]:
