@@ -4,7 +4,8 @@ The threshold maps ``benchmark.metric`` names (``bbq.bias_score_ambig``; every n
 :func:`auditkit.analyze.native.metric_names`) to limits: ``max`` / ``min`` on the candidate's
 value, ``max_increase`` / ``max_decrease`` on its change from the parent. A probe is checked on
 the metrics of its own benchmark, computed on its items (auditkit.analyze.native.compare); the
-others do not apply to it.
+others do not apply to it. Without the benchmark item attributes the check fails: a limit the
+policy sets is never skipped silently.
 """
 from __future__ import annotations
 
@@ -39,8 +40,10 @@ def _number(v: Any) -> bool:
 @register_check("native", title="dataset-native metrics", threshold="native")
 def native(row: pd.Series, limits: Mapping[str, Mapping[str, float]],
            ctx: CheckContext) -> Outcome:
-    rows = ctx.native if ctx.native is not None else pd.DataFrame()
-    found = [(name, bound, _metric_row(rows, name)) for name, bound in limits.items()]
+    if ctx.native is None:
+        return Outcome(False, math.nan, "the native metrics were not computed (the run's "
+                                        "benchmark item attributes are missing)")
+    found = [(name, bound, _metric_row(ctx.native, name)) for name, bound in limits.items()]
     checked = [(name, bound, r) for name, bound, r in found if r is not None]
     if not checked:
         return Outcome(True, math.nan, "none of the native metrics named applies to this probe")
