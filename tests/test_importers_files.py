@@ -130,3 +130,12 @@ def test_same_probe_from_another_path_is_not_a_different_probe(tmp_path, monkeyp
     monkeypatch.chdir(src.parent)
     path = import_dataset("winogender", Path("all_sentences.tsv"), tmp_path / "out")
     assert "# warning: all_sentences.tsv: holds 5 records" in path.read_text()
+
+
+def test_winobias_misspelled_second_occupation(tmp_path):
+    src = tmp_path / "pro_stereotyped_type2.txt.dev"
+    src.write_text("7 [The supervisor] yelled at the cachier because [he] was angry.\n")
+    probe = read_dataset("winobias", src)
+    assert probe.items[0]["options"] == ["the supervisor", "the cachier"]
+    assert "pro_stereotyped_type2.txt.dev line 7: 'cachier' read as a misspelling of " \
+           "'cashier'" in probe.notes

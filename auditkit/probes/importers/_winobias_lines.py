@@ -79,6 +79,9 @@ def parse_sentence(path: Path, line: int, text: str) -> Parsed | Unresolved:
     if other is None:
         return Unresolved(f"no second occupation from the WinoBias list besides "
                           f"{referent!r}")
+    if other.group(2).lower() in MISSPELLED:
+        notes.append(f"{other.group(2)!r} read as a misspelling of "
+                     f"{MISSPELLED[other.group(2).lower()]!r}")
     if more:
         notes.append(f"names {len(more) + 2} occupations ({referent}, {other.group(2)}, "
                      f"{', '.join(more)}); the options are {referent!r} and the first other "
