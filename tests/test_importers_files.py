@@ -137,5 +137,5 @@ def test_winobias_misspelled_second_occupation(tmp_path):
     src.write_text("7 [The supervisor] yelled at the cachier because [he] was angry.\n")
     probe = read_dataset("winobias", src)
     assert probe.items[0]["options"] == ["the supervisor", "the cachier"]
-    assert "pro_stereotyped_type2.txt.dev line 7: 'cachier' read as a misspelling of " \
+    assert "pro_stereotyped_type2.txt.dev line 1: 'cachier' read as a misspelling of " \
            "'cashier'" in probe.notes
