@@ -25,6 +25,7 @@ from auditkit.probes import load_probes
 from auditkit.score.backends import BackendOpener, ScoringConfig, get_backend, scoring_config
 from auditkit.score.engine import Progress, ScoringStats, score_family
 from auditkit.score.executors import Executor, get_executor
+from auditkit.score.external import with_external_members
 from auditkit.score.settings import BackendSettings
 from auditkit.store import (
     FamilyRef,
@@ -104,7 +105,8 @@ def run_audit(options: AuditOptions, *, progress: Progress | None = None,
     through the backend ``options.backend.backend`` names (registered in
     :mod:`auditkit.score.backends`), unless ``open_backend`` gives one ready made; either way
     the backend reports its own cache key (``scoring_config``), and one that does not is
-    refused. A ``progress`` with a ``family_found(family)`` method is told the family as soon
+    refused. External members (``family.yaml`` ``external: FILE``) are served from their files
+    (:mod:`auditkit.score.external`). A ``progress`` with a ``family_found(family)`` method is told the family as soon
     as it is discovered.
     """
     t0 = time.perf_counter()
@@ -115,7 +117,8 @@ def run_audit(options: AuditOptions, *, progress: Progress | None = None,
     with ResultCache(default_cache_path()) as cache:
         ready = _prepare(options, family, open_backend, progress)
         t_loaded = time.perf_counter()
-        stats = score_family(ready.family, probes, cache=cache, opener=ready.opener,
+        opener = with_external_members(ready.opener, ready.family, probes)
+        stats = score_family(ready.family, probes, cache=cache, opener=opener,
                              executor=ready.executor, models=ready.models,
                              fresh=options.fresh, progress=progress)
         results = collect_results(ready.family, probes, cache, ready.config.key,

@@ -11,8 +11,10 @@ The opener has two parts, both required:
 - ``open(group)``: a context manager yielding the loaded :class:`~auditkit.score.backend.Backend`
   of one model group (see :mod:`auditkit.score.plan`); leaving it frees the model.
 
-Built-ins: ``hf`` (transformers; registered by import path, since it imports torch) and ``fake``
-(no model: deterministic answers, for tests and for trying the pipeline). Adding one is a module
+Built-ins: ``hf`` (transformers; registered by import path, since it imports torch), ``fake``
+(no model: deterministic answers, for tests and for trying the pipeline) and ``external``
+(outputs produced elsewhere, :mod:`auditkit.score.external`; a run serves a family's external
+members with it whatever its backend). Adding one is a module
 with the factory plus one :func:`register_backend` call.
 """
 from __future__ import annotations
@@ -131,3 +133,6 @@ register_backend("hf", "auditkit.backend.opener:GroupOpener",
                  description="Hugging Face transformers (full, LoRA and GGUF members)")
 register_backend("fake", "auditkit.score.fake:FakeOpener",
                  description="no model: deterministic answers from a hash (tests, dry runs)")
+register_backend("external", "auditkit.score.external:ExternalOpener",
+                 description="no model: outputs produced elsewhere, read from the file each "
+                             "external member names (family.yaml external: FILE)")
