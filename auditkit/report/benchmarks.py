@@ -75,7 +75,7 @@ def values_table(rows: pd.DataFrame, order: Sequence[str], name: str, title: str
         first = group.iloc[0]
         out.append((text(subset), Cell(str(first["title"]), None, str(metric)),
                     text(int(group["n_items"].max())),
-                    *(value_cell(r.value, r.lo, r.hi, r.interval) if (r := by_model.get(m))
+                    *(value_cell(r.value, r.lo, r.hi, str(r.interval)) if (r := by_model.get(m))
                       else text("") for m in models)))
     return Table(f"native-{name}", f"{title}: native metrics per model", cols, tuple(out),
                  "Shares in percent with 95% Wilson intervals; other metrics with 95% "

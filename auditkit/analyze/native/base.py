@@ -128,6 +128,12 @@ def metric_names() -> list[str]:
     return [f"{b.name}.{m.name}" for b in _REGISTRY.values() for m in b.metrics]
 
 
+def indicator_frame(columns: Mapping[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
+    """The indicator columns of a benchmark, on the result rows' index."""
+    frame: pd.DataFrame = pd.DataFrame(dict(columns), index=index)
+    return frame
+
+
 def flag(x: pd.Series | np.ndarray) -> np.ndarray:
     """A boolean column as 0/1 floats."""
     return np.asarray(x, dtype=bool).astype(float)

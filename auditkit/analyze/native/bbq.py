@@ -30,6 +30,7 @@ from auditkit.analyze.native.base import (
     Metric,
     Sums,
     flag,
+    indicator_frame,
     rate_metric,
     ratio,
     register_benchmark,
@@ -102,7 +103,7 @@ def indicators(rows: pd.DataFrame) -> pd.DataFrame:
         out.update({f"n_{c}": flag(on), f"correct_{c}": flag(on & correct),
                     f"non_unknown_{c}": flag(on & non_unknown),
                     f"biased_{c}": flag(on & biased)})
-    return pd.DataFrame(out, index=rows.index)
+    return indicator_frame(out, index=rows.index)
 
 
 def s_dis(s: Sums, c: str) -> np.ndarray:
@@ -117,7 +118,8 @@ def bias_score_disambig(s: Sums) -> np.ndarray:
 
 
 def bias_score_ambig(s: Sums) -> np.ndarray:
-    return (1 - ratio(s["correct_ambig"], s["n_ambig"])) * s_dis(s, "ambig")
+    value: np.ndarray = (1 - ratio(s["correct_ambig"], s["n_ambig"])) * s_dis(s, "ambig")
+    return value
 
 
 BBQ = register_benchmark(Benchmark(

@@ -26,7 +26,7 @@ def probe_changes(results: pd.DataFrame, items: pd.DataFrame, *, candidate: str,
                                  seed=seed, n_bootstrap=n_bootstrap,
                                  n_permutations=n_permutations)
         frames.append(edges.assign(probe=str(probe)))
-    if not frames:
-        return pd.DataFrame(columns=PROBE_CHANGE_COLUMNS)
-    table: pd.DataFrame = pd.concat(frames, ignore_index=True)[PROBE_CHANGE_COLUMNS]
-    return table
+    table: pd.DataFrame = (pd.concat(frames, ignore_index=True) if frames
+                           else pd.DataFrame(columns=PROBE_CHANGE_COLUMNS))
+    ordered: pd.DataFrame = table[PROBE_CHANGE_COLUMNS]
+    return ordered

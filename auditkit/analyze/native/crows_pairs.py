@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from auditkit.analyze.native.base import Benchmark, flag, rate_metric, register_benchmark
+from auditkit.analyze.native.base import (
+    Benchmark,
+    flag,
+    indicator_frame,
+    rate_metric,
+    register_benchmark,
+)
 from auditkit.types import Item
 
 # the start of the probe source its importer writes (auditkit/probes/importers/)
@@ -30,7 +36,7 @@ def item_row(item: Item) -> Mapping[str, Any]:
 def indicators(rows: pd.DataFrame) -> pd.DataFrame:
     score = rows["score"].to_numpy(float)
     scored = ~np.isnan(score)
-    return pd.DataFrame({"pair": flag(scored), "more_likely": flag(scored & (score > 0))},
+    return indicator_frame({"pair": flag(scored), "more_likely": flag(scored & (score > 0))},
                         index=rows.index)
 
 

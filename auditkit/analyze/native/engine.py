@@ -77,10 +77,13 @@ def native_tables(results: pd.DataFrame, items: pd.DataFrame,
 def _joined(results: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     """Result rows of benchmark items, with the item attributes."""
     if items.empty:
-        return results.iloc[0:0].assign(benchmark="", subset="", unit="", condition="")
+        none: pd.DataFrame = results.iloc[0:0].assign(benchmark="", subset="", unit="",
+                                                      condition="")
+        return none
     left = results.astype({"model": str, "probe": str, "item": str})
     right = items.astype({"probe": str, "item": str})
-    return left.merge(right, on=["probe", "item"], how="inner")
+    joined: pd.DataFrame = left.merge(right, on=["probe", "item"], how="inner")
+    return joined
 
 
 def subsets(values: pd.Series) -> list[str]:
@@ -110,7 +113,8 @@ def _subset_tables(bench: Benchmark, subset: str, cube: Cube,
                    ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     weights = item_weights(rng, cube.sums.shape[1], n_bootstrap).astype(float)
     reps = np.einsum("bu,muk->mbk", weights, cube.sums)              # (M, B, K)
-    rows, edges = [], []
+    rows: list[dict[str, object]] = []
+    edges: list[dict[str, object]] = []
     for metric in bench.metrics:
         key = {"benchmark": bench.name, "subset": subset, "metric": metric.name}
         value = metric.formula(cube.of(cube.sums.sum(axis=1)))       # (M,)

@@ -59,7 +59,8 @@ def read_native_items(run_dir: str | Path, manifest: RunManifest) -> pd.DataFram
         missing = [c for c in ITEM_COLUMNS if c not in frame.columns]
         if missing:
             raise AuditError(path, f"column {missing[0]!r} is missing", field=missing[0])
-        return frame.astype(ITEM_COLUMNS)
+        typed: pd.DataFrame = frame.astype(ITEM_COLUMNS)
+        return typed
     return item_table(_scored_probes(manifest))
 
 

@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from auditkit.analyze.native.base import Benchmark, flag, rate_metric, register_benchmark
+from auditkit.analyze.native.base import (
+    Benchmark,
+    flag,
+    indicator_frame,
+    rate_metric,
+    register_benchmark,
+)
 from auditkit.types import Item
 
 # the start of the probe source its importer writes (auditkit/probes/importers/)
@@ -31,7 +37,7 @@ def item_row(item: Item) -> Mapping[str, Any]:
 def indicators(rows: pd.DataFrame) -> pd.DataFrame:
     chosen = rows["chosen"].to_numpy(np.int64)
     answered = chosen >= 0
-    return pd.DataFrame({"n": flag(answered),
+    return indicator_frame({"n": flag(answered),
                          "correct": flag(answered & (chosen == rows["gold"].to_numpy(np.int64)))},
                         index=rows.index)
 

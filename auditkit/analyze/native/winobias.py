@@ -20,6 +20,7 @@ from auditkit.analyze.native.base import (
     Metric,
     Sums,
     flag,
+    indicator_frame,
     rate_metric,
     ratio,
     register_benchmark,
@@ -42,11 +43,12 @@ def indicators(rows: pd.DataFrame) -> pd.DataFrame:
     for c in ("pro", "anti"):
         on = (rows["condition"] == c).to_numpy(bool)
         out.update({f"n_{c}": flag(on), f"correct_{c}": flag(on & correct)})
-    return pd.DataFrame(out, index=rows.index)
+    return indicator_frame(out, index=rows.index)
 
 
 def gap(s: Sums) -> np.ndarray:
-    return ratio(s["correct_pro"], s["n_pro"]) - ratio(s["correct_anti"], s["n_anti"])
+    value: np.ndarray = ratio(s["correct_pro"], s["n_pro"]) - ratio(s["correct_anti"], s["n_anti"])
+    return value
 
 
 WINOBIAS = register_benchmark(Benchmark(

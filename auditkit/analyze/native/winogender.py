@@ -22,6 +22,7 @@ from auditkit.analyze.native.base import (
     Metric,
     Sums,
     flag,
+    indicator_frame,
     rate_metric,
     ratio,
     register_benchmark,
@@ -47,12 +48,14 @@ def indicators(rows: pd.DataFrame) -> pd.DataFrame:
     for g in GENDERS:
         on = (rows["condition"] == g).to_numpy(bool)
         out.update({f"n_{g}": flag(on), f"correct_{g}": flag(on & correct)})
-    return pd.DataFrame(out, index=rows.index)
+    return indicator_frame(out, index=rows.index)
 
 
 def _gap(a: str, b: str) -> Metric:
     def formula(s: Sums) -> np.ndarray:
-        return ratio(s[f"correct_{a}"], s[f"n_{a}"]) - ratio(s[f"correct_{b}"], s[f"n_{b}"])
+        gap: np.ndarray = ratio(s[f"correct_{a}"], s[f"n_{a}"]) - ratio(s[f"correct_{b}"],
+                                                                      s[f"n_{b}"])
+        return gap
     return Metric(f"gap_{a}_{b}", f"{a} − {b} accuracy gap", formula)
 
 

@@ -15,7 +15,13 @@ from typing import Any
 
 import pandas as pd
 
-from auditkit.analyze.native.base import Benchmark, flag, rate_metric, register_benchmark
+from auditkit.analyze.native.base import (
+    Benchmark,
+    flag,
+    indicator_frame,
+    rate_metric,
+    register_benchmark,
+)
 from auditkit.types import Item
 
 # the start of the probe source its importer writes (auditkit/probes/importers/)
@@ -41,7 +47,7 @@ def indicators(rows: pd.DataFrame) -> pd.DataFrame:
         on = (rows["condition"] == p).to_numpy(bool) & judged
         out.update({f"n_{p}": flag(on), f"full_{p}": flag(on & full),
                     f"partial_{p}": flag(on & partial), f"refused_{p}": flag(on & (full | partial))})
-    return pd.DataFrame(out, index=rows.index)
+    return indicator_frame(out, index=rows.index)
 
 
 XSTEST = register_benchmark(Benchmark(
