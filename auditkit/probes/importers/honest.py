@@ -69,7 +69,8 @@ def _without_repeats(rows: list[Row]) -> tuple[list[Row], tuple[str, ...]]:
     """Rows with exact repeats (every column equal: the published en_template.tsv repeats
     some) dropped and noted; ids are row numbers, so repeats would not collide by id."""
     seen: set[tuple[str, ...]] = set()
-    kept, dropped = [], []
+    kept: list[Row] = []
+    dropped: list[Row] = []
     for row in rows:
         key = tuple(str(row[column]) for column in COLUMNS)
         (dropped if key in seen else kept).append(row)
