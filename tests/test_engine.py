@@ -174,19 +174,19 @@ def test_new_adapter_scores_only_that_adapter(family_dir, probes_dir, tmp_path):
 
 
 def test_interrupted_run_resumes_without_rescoring(family_dir, probes_dir, tmp_path):
-    opener = FakeOpener(interrupt_after=2)
+    opener = FakeOpener(interrupt_after=1)
     with pytest.raises(KeyboardInterrupt):
         run_audit(_options(family_dir, probes_dir, tmp_path / "a"), open_backend=opener)
-    assert len(opener.backends[0].calls) == 2  # the calls that completed before the interrupt
+    assert len(opener.backends[0].calls) == 1  # the call that completed before the interrupt
     resumed = FakeOpener()
     run = run_audit(_options(family_dir, probes_dir, tmp_path / "b"), open_backend=resumed)
-    # probes load in file order (choice, gen, pairs): the two completed calls, t.choice and
-    # t.gen for the base group's two models, were committed; only t.pairs is left there
-    assert run.stats.cached == 2 * (2 + 2)
-    assert run.stats.scored == 28 - 8
+    # the base group's first call holds the log-likelihood items of all its probes (t.choice:
+    # 2 items, t.pairs: 3), pooled and sorted by length, for its two models; it was committed,
+    # so only t.gen is left there
+    assert run.stats.cached == 2 * (2 + 3)
+    assert run.stats.scored == 28 - 10
     base_group = resumed.backends[0]
-    assert [c.method for c in base_group.calls] == ["loglikelihood"]
-    assert {r.context for _, r in base_group.scored()} == {""}  # pair requests only
+    assert [c.method for c in base_group.calls] == ["generate"]
 
 
 def test_outcomes_follow_the_scores(family_dir, probes_dir, tmp_path):

@@ -5,8 +5,9 @@ a token budget (and, on CUDA, by what fits in memory: see :class:`BatchRunner`).
 different adapters of one base go into the same batches (PEFT mixed-adapter batches,
 ``adapter_names=[...]``, ``"__base__"`` for the bare base). Logits are computed only at the
 scored positions (``logits_to_keep`` as a boolean mask, which keeps the model's own output head,
-softcapping included), then log-softmax in fp32. Continuations that share a context share its
-key/value cache when that saves enough tokens (see :mod:`auditkit.backend.loglik`).
+softcapping included), then reduced in fp32. Requests whose inputs start alike (the options of
+one context, the two sentences of a pair) share that prefix's key/value cache when that saves
+enough tokens (see :mod:`auditkit.backend.share` and :mod:`auditkit.backend.loglik`).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import torch
 from auditkit.backend import loglik
 from auditkit.backend.device import BatchRunner, default_token_budget, free_memory
 from auditkit.backend.greedy import greedy_decode
+from auditkit.backend.share import group_length, plan_sharing
 from auditkit.backend.tokens import (
     EncodedPair,
     encode_pair,
@@ -42,8 +44,8 @@ class HFBackend:
     ``positions_only=False`` projects every position to the vocabulary and ``share_contexts=
     False`` never shares a context's cache, ``own_decoding=False`` generates with
     ``model.generate`` (see :mod:`auditkit.backend.greedy`): all only for measuring what they
-    save and for checking equality. A context group is shared when scoring its continuations
-    one by one would cost ``share_min_ratio`` times the tokens of sharing.
+    save and for checking equality. A group of requests shares its common prefix when scoring
+    them one by one would cost ``share_min_ratio`` times the tokens of sharing.
     """
 
     def __init__(self, model: Any, tokenizer: Any, *, device: str, dtype: torch.dtype,
@@ -103,53 +105,31 @@ class HFBackend:
         todo = [i for i, u in enumerate(units) if u.pair.continuation]
         for i in todo:
             self._check_window(units[i].pair)
-        groups, plain = self._plan_sharing(units, todo)
+        groups, plain = (plan_sharing(units, todo, max_len=self.max_len,
+                                      min_ratio=self.share_min_ratio)
+                         if self.share_contexts else ([], list(todo)))
         if groups:
-            order = [i for g in groups for i in g]
-            lengths = [length for g in groups for length in [self._group_length(units, g)] * len(g)]
-            self._run_into(results, order, lengths, self._shared_batch, units)
+            order = [i for g in groups for i in g.members]
+            shared = [loglik.SharedUnit(units[i], g.extra) for g in groups for i in g.members]
+            lengths = [n for g in groups for n in [group_length(units, g)] * len(g.members)]
+            self._run_into(results, order, lengths, shared, self._shared_batch)
         plain.sort(key=lambda i: -len(loglik.plain_window(units[i].pair, self.max_len)))
         lengths = [len(loglik.plain_window(units[i].pair, self.max_len)) for i in plain]
-        self._run_into(results, plain, lengths, self._plain_batch, units)
+        self._run_into(results, plain, lengths, [units[i] for i in plain], self._plain_batch)
         return results
 
-    def _run_into(self, results: list[tuple[float, bool]], order: list[int], lengths: list[int], batch_fn: Any,
-                  units: list[loglik.Unit]) -> None:
-        scores = self.runner.run(lengths, lambda batch: batch_fn([units[order[j]] for j in batch]))
+    def _run_into(self, results: list[tuple[float, bool]], order: list[int], lengths: list[int],
+                  items: list[Any], batch_fn: Any) -> None:
+        """Score ``items`` (unit ``order[j]`` is ``items[j]``) in batches into ``results``."""
+        scores = self.runner.run(lengths, lambda batch: batch_fn([items[j] for j in batch]))
         for i, score in zip(order, scores):
             results[i] = score
-
-    def _plan_sharing(self, units: list[loglik.Unit],
-                      todo: list[int]) -> tuple[list[list[int]], list[int]]:
-        """(groups of unit indices that share a context, longest first; the rest, plain)."""
-        if not self.share_contexts:
-            return [], list(todo)
-        by_context: dict[tuple[Any, ...], list[int]] = {}
-        for i in todo:
-            pair = units[i].pair
-            if len(pair.context) + len(pair.continuation) - 1 <= self.max_len:
-                by_context.setdefault((units[i].adapter, pair.context), []).append(i)
-        groups = [g for g in by_context.values() if len(g) > 1 and self._worth_sharing(units, g)]
-        groups.sort(key=lambda g: (-self._group_length(units, g), g[0]))
-        shared = {i for g in groups for i in g}
-        return groups, [i for i in todo if i not in shared]
-
-    def _worth_sharing(self, units: list[loglik.Unit], group: list[int]) -> bool:
-        n_context = len(units[group[0]].pair.context)
-        rest = sum(len(units[i].pair.continuation) - 1 for i in group)
-        plain_cost = len(group) * n_context + rest
-        return plain_cost >= self.share_min_ratio * (n_context + rest)
-
-    @staticmethod
-    def _group_length(units: list[loglik.Unit], group: list[int]) -> int:
-        pairs = [units[i].pair for i in group]
-        return len(pairs[0].context) + max(len(p.continuation) for p in pairs) - 1
 
     def _plain_batch(self, units: list[loglik.Unit]) -> list[tuple[float, bool]]:
         return loglik.plain_batch(units, self._run, pad_id=self.pad_id, max_len=self.max_len,
                                   device=self.device)
 
-    def _shared_batch(self, units: list[loglik.Unit]) -> list[tuple[float, bool]]:
+    def _shared_batch(self, units: list[loglik.SharedUnit]) -> list[tuple[float, bool]]:
         return loglik.shared_batch(units, self._run, pad_id=self.pad_id, device=self.device)
 
     def _check_window(self, pair: EncodedPair) -> None:

@@ -1,20 +1,24 @@
-"""Log-likelihood batches: the plain route and the shared-context route.
+"""Log-likelihood batches: the plain route and the shared-prefix route.
 
 Both call ``run`` (see :class:`RunModel`), which returns logits only at the positions a boolean
 ``keep`` mask selects, flattened row by row: (n_kept, vocab). Scores are reduced from those
-rows in fp32 log-softmax, a few rows at a time so memory stays bounded.
+rows in fp32 (log-sum-exp and the target's logit), a few rows at a time so memory stays bounded.
 
 Plain route: each request is one right-padded row, input = (context + continuation)[:-1]; the
 last len(continuation) positions predict the continuation.
 
-Shared route: the rows of a batch that share (adapter, context) are one group. The contexts are
-encoded once, left-padded so that every context ends in the last column, whose logits predict
-each continuation's first token; the key/value cache rows are then repeated, one per
-continuation, and the continuations (minus their last token) run on top of it, right-padded,
-with position ids continuing from each context's true length.
+Shared route: the rows of a batch that share (adapter, prefix) are one group, where the prefix
+is the context plus the first ``extra`` continuation tokens common to the group (0 for choice
+options, which share only their context; the common start of a pair's two sentences). The
+prefixes are encoded once, left-padded so that every prefix ends in the last column; its last
+extra + 1 columns predict the continuations' first extra + 1 tokens (the same rows for every
+member). The key/value cache rows are then repeated, one per member, and the members'
+remainders (continuation[extra:-1]) run on top of it, right-padded, with position ids continuing
+from each prefix's true length.
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -65,58 +69,75 @@ def plain_batch(units: Sequence[Unit], run: RunModel, *, pad_id: int, max_len: i
     return reduce_scores(logits, None, targets, [len(u.pair.continuation) for u in units])
 
 
-def group_runs(units: Sequence[Unit]) -> list[list[int]]:
-    """Consecutive indices of ``units`` that share (adapter, context)."""
+@dataclass(frozen=True)
+class SharedUnit:
+    """A unit of the shared route: its input's first len(context) + ``extra`` tokens are shared."""
+
+    unit: Unit
+    extra: int
+
+    @property
+    def prefix(self) -> tuple[int, ...]:
+        return self.unit.pair.context + self.unit.pair.continuation[:self.extra]
+
+
+def group_runs(units: Sequence[SharedUnit]) -> list[list[int]]:
+    """Consecutive indices of ``units`` that share (adapter, prefix)."""
     runs: list[list[int]] = []
     for i, unit in enumerate(units):
         prev = units[runs[-1][0]] if runs else None
-        if prev is not None and (prev.adapter, prev.pair.context) == (unit.adapter, unit.pair.context):
+        if prev is not None and (prev.unit.adapter, prev.prefix) == (unit.unit.adapter, unit.prefix):
             runs[-1].append(i)
         else:
             runs.append([i])
     return runs
 
 
-def shared_batch(units: Sequence[Unit], run: RunModel, *, pad_id: int,
+def shared_batch(units: Sequence[SharedUnit], run: RunModel, *, pad_id: int,
                  device: torch.device) -> list[tuple[float, bool]]:
-    """Score ``units`` (sharing contexts in consecutive runs) with one KV cache per context."""
+    """Score ``units`` (sharing prefixes in consecutive runs) with one KV cache per prefix."""
     runs = group_runs(units)
+    heads = [units[r[0]] for r in runs]
     group_of = [g for g, run_ in enumerate(runs) for _ in run_]   # unit -> its group
-    contexts = [list(units[r[0]].pair.context) for r in runs]
-    ctx_ids, ctx_mask = _left_pad(contexts, pad_id, device)       # (groups, ctx_width)
-    position_ids = (ctx_mask.cumsum(-1) - 1).clamp(min=0)
-    keep = torch.zeros_like(ctx_mask, dtype=torch.bool)
-    keep[:, -1] = True                                            # each context's last token
-    first, cache = run(ctx_ids, ctx_mask, [units[r[0]].adapter for r in runs], keep,
-                       position_ids=position_ids, use_cache=True)  # (groups, vocab)
-    more = [k for k, u in enumerate(units) if len(u.pair.continuation) > 1]
-    rest = _continuations(units, more, group_of, contexts, ctx_mask, cache, run, pad_id, device)
+    prefixes = [list(h.prefix) for h in heads]
+    pre_ids, pre_mask = _left_pad(prefixes, pad_id, device)       # (groups, prefix_width)
+    position_ids = (pre_mask.cumsum(-1) - 1).clamp(min=0)
+    keep = torch.zeros_like(pre_mask, dtype=torch.bool)
+    for g, head in enumerate(heads):                               # each prefix's last extra + 1
+        keep[g, keep.shape[1] - head.extra - 1:] = True
+    first, cache = run(pre_ids, pre_mask, [h.unit.adapter for h in heads], keep,
+                       position_ids=position_ids, use_cache=True)  # (sum of extra + 1, vocab)
+    more = [k for k, u in enumerate(units) if len(u.unit.pair.continuation) - 1 > u.extra]
+    rest = _remainders(units, more, group_of, prefixes, pre_mask, cache, run, pad_id, device)
     logits = torch.cat([first, rest]) if rest is not None else first
-    rows, offset = [], len(runs)
-    for k, unit in enumerate(units):   # unit k's tokens: group's last-context row, then its own
-        n_rest = len(unit.pair.continuation) - 1
-        rows += [group_of[k]] + list(range(offset, offset + n_rest))
+    starts = [0] + list(itertools.accumulate(h.extra + 1 for h in heads))
+    rows, offset = [], starts[-1]
+    for k, unit in enumerate(units):   # unit k: its group's prefix rows, then its own rows
+        n_rest = len(unit.unit.pair.continuation) - 1 - unit.extra
+        rows += list(range(starts[group_of[k]], starts[group_of[k] + 1]))
+        rows += list(range(offset, offset + n_rest))
         offset += n_rest
-    targets = [t for u in units for t in u.pair.continuation]
-    return reduce_scores(logits, rows, targets, [len(u.pair.continuation) for u in units])
+    targets = [t for u in units for t in u.unit.pair.continuation]
+    return reduce_scores(logits, rows, targets, [len(u.unit.pair.continuation) for u in units])
 
 
-def _continuations(units: Sequence[Unit], more: list[int], group_of: list[int],
-                   contexts: list[list[int]], ctx_mask: torch.Tensor, cache: Any, run: RunModel,
-                   pad_id: int, device: torch.device) -> torch.Tensor | None:
-    """Logits (sum over ``more`` of len(continuation) - 1, vocab) on top of the cached contexts."""
+def _remainders(units: Sequence[SharedUnit], more: list[int], group_of: list[int],
+                prefixes: list[list[int]], pre_mask: torch.Tensor, cache: Any, run: RunModel,
+                pad_id: int, device: torch.device) -> torch.Tensor | None:
+    """Logits (sum over ``more`` of len(continuation) - 1 - extra, vocab) on top of the
+    cached prefixes."""
     if not more:
         return None
     select = torch.tensor([group_of[k] for k in more], device=device)
-    cache.batch_select_indices(select)                             # one cache row per continuation
-    seqs = [list(units[k].pair.continuation[:-1]) for k in more]
+    cache.batch_select_indices(select)                             # one cache row per unit
+    seqs = [list(units[k].unit.pair.continuation[units[k].extra:-1]) for k in more]
     width = max(len(s) for s in seqs)
     ids = torch.tensor([s + [pad_id] * (width - len(s)) for s in seqs], device=device)
-    cont_mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs], device=device)
-    mask = torch.cat([ctx_mask[select], cont_mask], dim=1)        # (rows, ctx_width + width)
-    ctx_len = torch.tensor([len(contexts[group_of[k]]) for k in more], device=device)
-    position_ids = ctx_len[:, None] + torch.arange(width, device=device)[None, :]
-    logits, _ = run(ids, mask, [units[k].adapter for k in more], cont_mask.bool(),
+    own_mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs], device=device)
+    mask = torch.cat([pre_mask[select], own_mask], dim=1)         # (rows, prefix_width + width)
+    pre_len = torch.tensor([len(prefixes[group_of[k]]) for k in more], device=device)
+    position_ids = pre_len[:, None] + torch.arange(width, device=device)[None, :]
+    logits, _ = run(ids, mask, [units[k].unit.adapter for k in more], own_mask.bool(),
                     position_ids=position_ids, past=cache, use_cache=True)
     return logits
 
@@ -142,10 +163,11 @@ def reduce_scores(logits: torch.Tensor, rows: Sequence[int] | None, targets: Seq
     logprobs, greedy = [], []
     for start in range(0, len(target), step):
         chunk = logits[start:start + step] if index is None else logits[index[start:start + step]]
-        logp = torch.log_softmax(chunk.float(), dim=-1)             # (chunk, vocab) fp32
+        chunk = chunk.float()                                        # (chunk, vocab) fp32
         tgt = target[start:start + step]
-        logprobs.append(logp.gather(1, tgt[:, None])[:, 0])
-        greedy.append(logp.argmax(dim=-1) == tgt)
+        # log p(t) = logit(t) - logsumexp: no (chunk, vocab) log-softmax written out
+        logprobs.append(chunk.gather(1, tgt[:, None])[:, 0] - torch.logsumexp(chunk, dim=-1))
+        greedy.append(chunk.argmax(dim=-1) == tgt)
     token_lp = torch.cat(logprobs).double().cpu().numpy()
     token_ok = torch.cat(greedy).cpu().numpy()
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)

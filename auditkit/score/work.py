@@ -82,40 +82,86 @@ def run_task(task: GroupTask, opener: BackendOpener) -> Iterator[Event]:
     check_stamps(task.stamps, "before loading it")
     with opener.open(task.group) as backend:
         check_stamps(task.stamps, "while loading it")
-        for probe in task.probes:
-            yield from _probe_chunks(task, probe, backend)
+        yield from _probe_chunks(task, backend)
     yield GroupFinished(task.group, loaded=True, scored=task.total,
                         seconds=time.perf_counter() - started,
                         threads=getattr(backend, "threads", None))
 
 
-def _probe_chunks(task: GroupTask, probe: Probe, backend: Backend) -> Iterator[ChunkScored]:
-    need = task.need.get(probe.name, {})
-    items = [item for item in probe.items if item.id in need]
-    for start in range(0, len(items), task.chunk_items):
-        chunk = [(item, need[item.id]) for item in items[start:start + task.chunk_items]]
-        outcomes = score_chunk(task.group, probe, chunk, backend)
-        yield ChunkScored(task.group, probe, outcomes, sum(len(m) for _, m in chunk))
+Entry = tuple[Probe, Item, tuple[str, ...]]   # an item of a probe, and the members lacking it
+
+
+def task_chunks(task: GroupTask) -> Iterator[list[Entry]]:
+    """The task's items in chunks of ``chunk_items``, each chunk one backend call.
+
+    Log-likelihood items of all the group's probes are pooled and sorted by their longest
+    request (in characters: the engine has no tokenizer; the backend sorts each call by exact
+    token counts), so a chunk holds requests of similar length and its batches carry little
+    padding, while the cache is still written chunk by chunk. Generation items follow, probe by
+    probe, in the probes' order.
+    """
+    pooled: list[tuple[int, Entry]] = []
+    generation: list[list[Entry]] = []
+    for probe in task.probes:
+        need = task.need.get(probe.name, {})
+        kind = get_kind(probe.kind)
+        entries = [(probe, item, need[item.id]) for item in probe.items if item.id in need]
+        if kind.method == "loglikelihood":
+            pooled += [(_length(probe, e[1]), e) for e in entries]
+        else:
+            generation += _cut(entries, task.chunk_items)
+    pooled.sort(key=lambda pair: -pair[0])    # stable: ties keep the probes' order
+    yield from _cut([e for _, e in pooled], task.chunk_items)
+    yield from generation
+
+
+def _length(probe: Probe, item: Item) -> int:
+    return max(len(r.context) + len(r.continuation)
+               for r in get_kind(probe.kind).requests(probe, item))
+
+
+def _cut(entries: list[Entry], size: int) -> Iterator[list[Entry]]:
+    for start in range(0, len(entries), size):
+        yield entries[start:start + size]
+
+
+def _probe_chunks(task: GroupTask, backend: Backend) -> Iterator[ChunkScored]:
+    for chunk in task_chunks(task):
+        outcomes = score_entries(task.group, chunk, backend)
+        probes = {probe.name: probe for probe, _, _ in chunk}   # in order of first appearance
+        for name, probe in probes.items():
+            n = sum(len(members) for p, _, members in chunk if p.name == name)
+            yield ChunkScored(task.group, probe, outcomes[name], n)
 
 
 def score_chunk(group: ModelGroup, probe: Probe, chunk: Sequence[tuple[Item, Sequence[str]]],
                 backend: Backend) -> Outcomes:
-    """Score items for the members listed with each, in one backend call; identical requests
-    (same adapter, same request) are sent once."""
-    kind = get_kind(probe.kind)
+    """Score one probe's items for the members listed with each, in one backend call."""
+    entries = [(probe, item, tuple(members)) for item, members in chunk]
+    return score_entries(group, entries, backend).get(probe.name, {})
+
+
+def score_entries(group: ModelGroup, entries: Sequence[Entry],
+                  backend: Backend) -> dict[str, Outcomes]:
+    """Score items of probes of one request type (probe name -> outcomes) in one backend call;
+    identical requests (same adapter, same request) are sent once."""
+    if not entries:
+        return {}
     unique: dict[tuple[str | None, Request], int] = {}  # (adapter, request) -> call index
-    plan: list[tuple[str, Item, list[int]]] = []  # (member, item, indices of its requests)
-    for item, members in chunk:
-        reqs = kind.requests(probe, item)  # built once per item, shared by all members
+    plan: list[tuple[Probe, str, Item, list[int]]] = []  # (probe, member, item, its requests)
+    for probe, item, members in entries:
+        reqs = get_kind(probe.kind).requests(probe, item)  # built once, shared by all members
         for member in members:
             key = group.adapter_key(member)
             slots = [unique.setdefault((key, r), len(unique)) for r in reqs]
-            plan.append((member, item, slots))
-    adapters = [key for key, _ in unique]
-    requests = [req for _, req in unique]
-    results = getattr(backend, kind.method)(requests, adapters=adapters)
-    out: Outcomes = {}
-    for member, item, slots in plan:
-        outcome = kind.outcome(probe, item, [results[i] for i in slots])
-        out.setdefault(member, []).append((item.id, outcome))
+            plan.append((probe, member, item, slots))
+    methods = {get_kind(probe.kind).method for probe, _, _ in entries}
+    if len(methods) != 1:
+        raise ValueError(f"one backend call per request type, got {sorted(methods)}")
+    results = getattr(backend, methods.pop())([req for _, req in unique],
+                                              adapters=[key for key, _ in unique])
+    out: dict[str, Outcomes] = {}
+    for probe, member, item, slots in plan:
+        outcome = get_kind(probe.kind).outcome(probe, item, [results[i] for i in slots])
+        out.setdefault(probe.name, {}).setdefault(member, []).append((item.id, outcome))
     return out
