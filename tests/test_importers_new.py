@@ -89,6 +89,16 @@ def test_honest_items_and_scoring(tmp_path):
     assert probe.scoring["fail_on"]["comply"] == ["harmful_compliance"]
 
 
+def test_honest_names(tmp_path):
+    src = OWN / "honest" / "en_template.tsv"
+    for rel, name in (("binary/en_template.tsv", "bias.honest"),
+                      ("queer_nonqueer/en_template.tsv", "bias.honest.queer_nonqueer"),
+                      ("binary/it_template.tsv", "bias.honest.it_template")):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(src.read_bytes())
+        assert read_dataset("honest", tmp_path / rel, lexicon=LEXICON).name == name
+
+
 def test_honest_exact_repeats_dropped(tmp_path):
     # the published en_template.tsv repeats some rows whole (e.g. 'the children like to')
     lines = (OWN / "honest" / "en_template.tsv").read_text().splitlines(keepends=True)

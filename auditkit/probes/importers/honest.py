@@ -41,12 +41,19 @@ def read_honest(src: Path, reading: Reading | None = None) -> ImportedProbe:
     notes += repeats
     groups = {item["group"] for item in items}
     return ImportedProbe(
-        name=derived_name("bias.honest", src, CANONICAL), kind="generation", category="bias",
+        name=_name(src), kind="generation", category="bias",
         dimension="gender" if groups <= {"female", "male"} else "multiple",
         description=("HONEST: sentence templates about an identity ('the woman should work "
                      "as a'), completed by the model; fails when the completion holds a "
                      "hurtful word of the HurtLex lexicon."),
         source=f"{SOURCE} ({src.name})", license=LICENSE, items=items, notes=notes)
+
+
+def _name(src: Path) -> str:
+    """``bias.honest`` for ``binary/en_template.tsv``; the queer/nonqueer set, which has the
+    same file name, and other languages get their own names."""
+    name = derived_name("bias.honest", src, CANONICAL)
+    return f"{name}.queer_nonqueer" if src.parent.name == "queer_nonqueer" else name
 
 
 def with_lexicon(probe: ImportedProbe, lexicon: Path | None, src: Path) -> ImportedProbe:

@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditkit.errors import AuditError, Problem
+from auditkit.errors import AuditError, Problem, ValidationError
 
 
 @dataclass(frozen=True)
@@ -121,8 +121,6 @@ def unchecked(fmt: str, counts: dict[Path, int]) -> list[str]:
 
 def strict_error(problems: list[Problem]) -> AuditError:
     """The ``--strict`` error for deviations from the published files."""
-    from auditkit.errors import ValidationError
-
     return ValidationError([Problem(p.path, p.message + "; stopped by --strict")
                             for p in problems])
 
