@@ -41,6 +41,7 @@ from auditkit.cli import family as _family  # noqa: E402
 from auditkit.cli import judge as _judge  # noqa: E402
 from auditkit.cli import probe_import as _probe_import  # noqa: E402,F401
 from auditkit.cli import probes as _probes  # noqa: E402
+from auditkit.cli import prompts as _prompts  # noqa: E402
 from auditkit.cli.gate import gate as _gate  # noqa: E402
 from auditkit.cli.report import report as _report  # noqa: E402
 from auditkit.cli.run import run as _run  # noqa: E402
@@ -54,3 +55,4 @@ app.command("report")(_report)
 app.add_typer(_demo.app, name="demo")
 app.add_typer(_judge.app, name="judge")
 app.add_typer(_cache.app, name="cache")
+app.add_typer(_prompts.app, name="prompts")
