@@ -128,7 +128,7 @@ def test_honest_columns_swapped(tmp_path):
 def direct_request(path: Path) -> dict[str, str]:
     """HarmBench's DirectRequest test cases (baselines/direct_request): the CSV read with
     csv.DictReader, ``if context_str: f"{context_str}\\n\\n---\\n\\n{behavior}"``."""
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8") as handle:     # as HarmBench opens it
         rows = list(csv.DictReader(handle))
     return {row["BehaviorID"]: (f"{row['ContextString']}\n\n---\n\n{row['Behavior']}"
                                 if row["ContextString"] else row["Behavior"])
@@ -143,6 +143,12 @@ def test_harmbench_prompts_byte_equal_with_surrounding_whitespace(tmp_path):
     prompts = {item["id"]: item["prompt"] for item in read_dataset("harmbench", src).items}
     assert prompts == direct_request(src)
     assert prompts["b1"] == "  Line one\n\nline two \n\n\n---\n\nSummarize it "
+    # a CRLF inside a context reads as LF, as in HarmBench's universal-newline reading
+    crlf = write(tmp_path / "crlf.csv", (header + '"Summarize it",contextual,illegal,,'
+                                         '"One line\r\nTwo lines of text",b3\r\n').encode())
+    prompts = {item["id"]: item["prompt"] for item in read_dataset("harmbench", crlf).items}
+    assert prompts == direct_request(crlf) == {
+        "b3": "One line\nTwo lines of text\n\n---\n\nSummarize it"}
 
 
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="the format samples are not on this machine")

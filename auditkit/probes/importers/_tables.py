@@ -54,11 +54,15 @@ def read_text(path: Path, what: str = "text") -> str:
 
 
 def read_csv(path: Path, columns: tuple[str, ...], reading: Reading | None = None, *,
-             delimiter: str = ",") -> list[Row]:
+             delimiter: str = ",", universal_newlines: bool = False) -> list[Row]:
     """The records of a CSV file with a header holding at least ``columns`` (others are kept).
-    A malformed record stops the import, or is skipped and listed (``reading.skip_bad``)."""
+    A malformed record stops the import, or is skipped and listed (``reading.skip_bad``).
+    ``universal_newlines`` reads CRLF and CR inside quoted fields as LF, as a file opened
+    without ``newline=""`` does (for datasets whose own code reads them that way)."""
     reading = lenient(reading)
     text = read_text(path, "CSV")
+    if universal_newlines:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     records = list(_csv_rows(path, io.StringIO(text, newline=""), columns, delimiter, reading))
     rows = [row for row in records if row is not None]
     # a last record that is itself malformed is already listed; else the missing line break

@@ -36,7 +36,10 @@ CANONICAL = ("harmbench_behaviors_text_all.csv",)
 def read_harmbench(src: Path, reading: Reading | None = None) -> ImportedProbe:
     """The standard and contextual behaviors of a HarmBench behaviors CSV."""
     reading = lenient(reading)
-    rows = reading.each(read_csv(src, COLUMNS, reading), lambda row: _checked(src, row))
+    # HarmBench opens the CSV with open(path, "r", encoding="utf-8") and csv.DictReader:
+    # universal newlines, so a CRLF inside a context reads as LF in its prompts too
+    rows = reading.each(read_csv(src, COLUMNS, reading, universal_newlines=True),
+                        lambda row: _checked(src, row))
     check_columns(src, rows)
     kept = [row for row in rows if row["FunctionalCategory"] != "copyright"]
     numbered = reading.each(kept, lambda row: (row.line, _item(src, row)))
