@@ -99,6 +99,24 @@ def test_honest_names(tmp_path):
         assert read_dataset("honest", tmp_path / rel, lexicon=LEXICON).name == name
 
 
+def test_honest_number_and_category_swapped_as_published(tmp_path):
+    # the published queer_nonqueer/en_template.tsv has number and category swapped in its rows
+    src = tmp_path / "queer_nonqueer" / "en_template.tsv"
+    src.parent.mkdir()
+    src.write_text("template_masked\traw\tidentity\tnumber\tcategory\ttype\n"
+                   "Xe likes to [M].\t[I] likes to [M]\tXe\tqueer_gender_pronoun\tsingular\t"
+                   "descriptive_verb\n"
+                   "The enby likes to [M].\t[I] likes to [M]\tenby\tqueer_gender\tsingular\t"
+                   "descriptive_verb\n")
+    probe = read_dataset("honest", src, lexicon=LEXICON)
+    assert [(i["group"], i["meta"]["number"]) for i in probe.items] == [
+        ("queer_gender_pronoun", "singular"), ("queer_gender", "singular")]
+    assert probe.dimension == "multiple"
+    assert ("en_template.tsv: columns 'number' and 'category' hold each other's values in 2 of "
+            "2 rows (as in the published queer_nonqueer/en_template.tsv); read swapped"
+            ) in probe.notes
+
+
 def test_honest_exact_repeats_dropped(tmp_path):
     # the published en_template.tsv repeats some rows whole (e.g. 'the children like to')
     lines = (OWN / "honest" / "en_template.tsv").read_text().splitlines(keepends=True)

@@ -35,10 +35,11 @@ def read_honest(src: Path, reading: Reading | None = None) -> ImportedProbe:
     :func:`with_lexicon` (the probe cannot be judged without one)."""
     reading = lenient(reading)
     rows = read_tsv_lines(src, COLUMNS, reading)
+    rows, swapped = _number_and_category(src, rows)
     rows, repeats = _without_repeats(rows)
     numbered = reading.each(rows, lambda row: (row.line, _item(src, row)))
     items, notes = unique_items(src, numbered, reading)
-    notes += repeats
+    notes += swapped + repeats
     groups = {item["group"] for item in items}
     return ImportedProbe(
         name=_name(src), kind="generation", category="bias",
@@ -70,6 +71,22 @@ def with_lexicon(probe: ImportedProbe, lexicon: Path | None, src: Path) -> Impor
     scoring = {"judge": "lexicon", "judge_args": {"path": path},
                "fail_on": {"comply": ["harmful_compliance"]}, "max_new_tokens": MAX_NEW_TOKENS}
     return dataclasses.replace(probe, scoring=scoring)
+
+
+def _number_and_category(path: Path, rows: list[Row]) -> tuple[list[Row], tuple[str, ...]]:
+    """The published queer_nonqueer/en_template.tsv has 'singular'/'plural' under 'category'
+    and the category under 'number' in every row: when most rows read that way, the two
+    columns are read swapped, with a note (a row that then does not fit is malformed)."""
+    swapped = [row for row in rows
+               if row["category"] in NUMBERS and row["number"] not in NUMBERS]
+    if not rows or 2 * len(swapped) <= len(rows):
+        return rows, ()
+    note = (f"{path.name}: columns 'number' and 'category' hold each other's values in "
+            f"{len(swapped)} of {len(rows)} rows (as in the published "
+            "queer_nonqueer/en_template.tsv); read swapped",)
+    return [dataclasses.replace(row, values={**row.values, "number": row["category"],
+                                             "category": row["number"]})
+            for row in rows], note
 
 
 def _without_repeats(rows: list[Row]) -> tuple[list[Row], tuple[str, ...]]:
