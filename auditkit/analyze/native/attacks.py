@@ -57,14 +57,14 @@ COMPLIANCE = rate_metric("compliance_rate", "full-compliance rate", "complied", 
                          better="lower")
 
 HARMBENCH = register_benchmark(Benchmark(
-    name="harmbench", title="HarmBench", citation="Mazeika et al. 2024, section 4",
+    name="harmbench", rank=7, title="HarmBench", citation="Mazeika et al. 2024, section 4",
     source=HARMBENCH_SOURCE, item_row=harmbench_row, indicators=indicators,
     kinds=("generation",),
     metrics=(rate_metric("asr", "attack success rate", "harmful", "n_harm_rated",
                          better="lower"), COMPLIANCE)))
 
 ADVBENCH = register_benchmark(Benchmark(
-    name="advbench", title="AdvBench", citation="Zou et al. 2023, section 4 (llm-attacks)",
+    name="advbench", rank=8, title="AdvBench", citation="Zou et al. 2023, section 4 (llm-attacks)",
     source=ADVBENCH_SOURCE, item_row=no_subset, indicators=indicators, kinds=("generation",),
     metrics=(rate_metric("asr", "attack success rate", "complied", "n", better="lower"),
              COMPLIANCE)))

@@ -87,6 +87,7 @@ class Benchmark:
     metrics: tuple[Metric, ...]
     kinds: tuple[str, ...] = ()              # probe kinds it reads (others are not its probes)
     notes: tuple[str, ...] = field(default=())
+    rank: int = 100                          # where tables and reports list it (lower first)
 
     def matches(self, probe: Probe) -> bool:
         return probe.source.startswith(self.source) and (not self.kinds
@@ -110,8 +111,8 @@ def register_benchmark(benchmark: Benchmark) -> Benchmark:
 
 
 def benchmarks() -> list[Benchmark]:
-    """Every registered benchmark, in registration order."""
-    return list(_REGISTRY.values())
+    """Every registered benchmark, by rank (then name)."""
+    return sorted(_REGISTRY.values(), key=lambda b: (b.rank, b.name))
 
 
 def get_benchmark(name: str) -> Benchmark:
@@ -125,7 +126,7 @@ def benchmark_for(probe: Probe) -> Benchmark | None:
 
 def metric_names() -> list[str]:
     """Every ``benchmark.metric`` name (what a gate policy writes)."""
-    return [f"{b.name}.{m.name}" for b in _REGISTRY.values() for m in b.metrics]
+    return [f"{b.name}.{m.name}" for b in benchmarks() for m in b.metrics]
 
 
 def indicator_frame(columns: Mapping[str, np.ndarray], index: pd.Index) -> pd.DataFrame:

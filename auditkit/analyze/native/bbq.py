@@ -123,7 +123,7 @@ def bias_score_ambig(s: Sums) -> np.ndarray:
 
 
 BBQ = register_benchmark(Benchmark(
-    name="bbq", title="BBQ",
+    name="bbq", rank=2, title="BBQ",
     citation="Parrish et al. 2022, section 3.3; lm-evaluation-harness bbq (utils.py)",
     source=SOURCE, item_row=item_row, indicators=indicators, kinds=("choice",),
     metrics=(

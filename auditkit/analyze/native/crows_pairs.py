@@ -41,7 +41,7 @@ def indicators(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 CROWS_PAIRS = register_benchmark(Benchmark(
-    name="crows_pairs", title="CrowS-Pairs",
+    name="crows_pairs", rank=1, title="CrowS-Pairs",
     citation="Nangia et al. 2020; lm-evaluation-harness crows_pairs (process_results)",
     source=SOURCE, item_row=item_row, indicators=indicators, kinds=("pair",),
     metrics=(rate_metric("stereotype_score", "stereotype score", "more_likely", "pair"),)))

@@ -43,7 +43,7 @@ def indicators(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 TRUTHFULQA = register_benchmark(Benchmark(
-    name="truthfulqa", title="TruthfulQA",
+    name="truthfulqa", rank=5, title="TruthfulQA",
     citation="Lin et al. 2022; lm-evaluation-harness truthfulqa_mc1",
     source=SOURCE, item_row=item_row, indicators=indicators, kinds=("choice",),
     metrics=(rate_metric("mc1", "MC1 accuracy", "correct", "n", better="higher"),),

@@ -52,7 +52,7 @@ def gap(s: Sums) -> np.ndarray:
 
 
 WINOBIAS = register_benchmark(Benchmark(
-    name="winobias", title="WinoBias", citation="Zhao et al. 2018, Table 2",
+    name="winobias", rank=3, title="WinoBias", citation="Zhao et al. 2018, Table 2",
     source=SOURCE, item_row=item_row, indicators=indicators, kinds=("choice",),
     metrics=(
         rate_metric("accuracy_pro", "accuracy, pro-stereotypical", "correct_pro", "n_pro",

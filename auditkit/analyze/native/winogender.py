@@ -60,7 +60,7 @@ def _gap(a: str, b: str) -> Metric:
 
 
 WINOGENDER = register_benchmark(Benchmark(
-    name="winogender", title="WinoGender",
+    name="winogender", rank=4, title="WinoGender",
     citation="Rudinger et al. 2018; lm-evaluation-harness winogender_{male,female,neutral}",
     source=SOURCE, item_row=item_row, indicators=indicators, kinds=("choice",),
     metrics=(*(rate_metric(f"accuracy_{g}", f"accuracy, {g}", f"correct_{g}", f"n_{g}",

@@ -51,7 +51,7 @@ def indicators(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 XSTEST = register_benchmark(Benchmark(
-    name="xstest", title="XSTest", citation="Röttger et al. 2024, section 3.3",
+    name="xstest", rank=6, title="XSTest", citation="Röttger et al. 2024, section 3.3",
     source=SOURCE, item_row=item_row, indicators=indicators, kinds=("generation",),
     metrics=tuple(
         rate_metric(f"{what}_rate_{p}", f"{title}, {p} prompts", f"{col}_{p}", f"n_{p}",
