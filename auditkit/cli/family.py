@@ -71,3 +71,9 @@ def human_count(n: int | None) -> str:
         if n >= size:
             return f"{n / size:.1f}{unit}"
     return str(n)
+
+
+# `family infer` lives in its own module (auditkit/cli/family_infer.py).
+from auditkit.cli.family_infer import infer as _infer  # noqa: E402
+
+app.command("infer")(_infer)

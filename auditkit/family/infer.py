@@ -72,14 +72,16 @@ class Inference:
 
 
 def infer_family(family: Family, *, root: str | None = None, n_boot: int = 200,
-                 seed: int = 0) -> Inference:
-    """The lineage the weights of ``family``'s members show (``root`` fixes a tree's root)."""
+                 seed: int = 0, strict: bool = True) -> Inference:
+    """The lineage the weights of ``family``'s members show (``root`` fixes a tree's root).
+    ``strict``: a member whose weights cannot be read is an error naming the file; else it is
+    skipped with the reason (the check ``family show`` and ``run`` make)."""
     return infer_members([(m.name, m.path, m.kind) for m in family.models], root=root,
-                         n_boot=n_boot, seed=seed)
+                         n_boot=n_boot, seed=seed, strict=strict)
 
 
 def infer_members(members: Sequence[tuple[str, Path, ModelKind]], *, root: str | None = None,
-                  n_boot: int = 200, seed: int = 0) -> Inference:
+                  n_boot: int = 200, seed: int = 0, strict: bool = True) -> Inference:
     if root is not None and root not in {m[0] for m in members}:
         raise AuditError(root, f"--root names no member (members: "
                          f"{', '.join(sorted(m[0] for m in members))})")
@@ -90,7 +92,13 @@ def infer_members(members: Sequence[tuple[str, Path, ModelKind]], *, root: str |
         if kind == "gguf":
             skipped.append((name, "GGUF (quantized weights) is not compared"))
             continue
-        weights = read_member(name, path, kind)
+        try:
+            weights = read_member(name, path, kind)
+        except AuditError as err:
+            if strict:
+                raise
+            skipped.append((name, str(err)))
+            continue
         (full if isinstance(weights, FullWeights) else loras).append(weights)
     groups: dict[str, list[FullWeights]] = {}
     for weights in full:
