@@ -29,6 +29,7 @@ from auditkit.analyze.native.base import ALL, Benchmark, Metric, benchmarks
 from auditkit.analyze.stats import holm, mcnemar_exact, percentile_interval, wilson_interval
 
 KEY = ["benchmark", "subset", "metric"]
+CHUNK = 100            # resamples or permutations drawn at once: memory ~ CHUNK x units
 NATIVE_COLUMNS = [*KEY, "title", "better", "model", "n_items", "value", "lo", "hi", "interval"]
 EDGE_COLUMNS = [*KEY, "parent", "child", "n_items", "parent_value", "child_value", "change",
                 "change_lo", "change_hi", "test", "p_value"]
@@ -111,8 +112,7 @@ def _subset_tables(bench: Benchmark, subset: str, cube: Cube,
                    parents: Mapping[str, str | None], rng: np.random.Generator,
                    n_bootstrap: int, n_permutations: int,
                    ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-    weights = item_weights(rng, cube.sums.shape[1], n_bootstrap).astype(float)
-    reps = np.einsum("bu,muk->mbk", weights, cube.sums)              # (M, B, K)
+    reps = replicate_sums(cube, rng, n_bootstrap)                    # (M, B, K)
     rows: list[dict[str, object]] = []
     edges: list[dict[str, object]] = []
     for metric in bench.metrics:
@@ -130,6 +130,17 @@ def _subset_tables(bench: Benchmark, subset: str, cube: Cube,
             edges.append({**key, **edge_change(metric, cube, p, c, value, samples,
                                                rng, n_permutations)})
     return rows, edges
+
+
+def replicate_sums(cube: Cube, rng: np.random.Generator, n_bootstrap: int) -> np.ndarray:
+    """(M, B, K) indicator sums of B resamples of the units, the same for every model (so a
+    difference of two models' replicates is the paired bootstrap); drawn CHUNK at a time."""
+    m, u, k = cube.sums.shape
+    out = np.empty((m, n_bootstrap, k))
+    for start in range(0, n_bootstrap, CHUNK):
+        weights = item_weights(rng, u, min(CHUNK, n_bootstrap - start)).astype(float)
+        out[:, start:start + len(weights)] = np.einsum("bu,muk->mbk", weights, cube.sums)
+    return out
 
 
 def _intervals(metric: Metric, cube: Cube, samples: np.ndarray,
@@ -182,10 +193,13 @@ def permutation_p(metric: Metric, cube: Cube, p: int, c: int, change: float,
     if n_permutations <= 0:
         return float("nan")
     xp, xc = cube.sums[p], cube.sums[c]
-    swap = rng.integers(0, 2, size=(n_permutations, xp.shape[0])).astype(float)
-    as_parent = swap @ xc + (1 - swap) @ xp                           # (P, K)
-    as_child = swap @ xp + (1 - swap) @ xc
-    null = metric.formula(cube.of(as_child)) - metric.formula(cube.of(as_parent))
+    diff, nulls = xc - xp, []
+    for start in range(0, n_permutations, CHUNK):
+        size = min(CHUNK, n_permutations - start)
+        moved = rng.integers(0, 2, size=(size, len(diff))).astype(float) @ diff   # (n, K)
+        as_parent, as_child = xp.sum(axis=0) + moved, xc.sum(axis=0) - moved
+        nulls.append(metric.formula(cube.of(as_child)) - metric.formula(cube.of(as_parent)))
+    null = np.concatenate(nulls)
     tol = 1e-12 * max(1.0, abs(change))
     extreme = np.sum(np.abs(np.nan_to_num(null, nan=0.0)) >= abs(change) - tol)
     return float((1 + extreme) / (1 + n_permutations))
