@@ -28,7 +28,7 @@ import torch
 
 from auditkit.backend.tokens import EncodedPair
 
-LOGSOFTMAX_ELEMENTS = 1 << 25   # fp32 log-softmax at most this many (rows x vocab) at a time
+LOGSOFTMAX_ELEMENTS = 1 << 25   # fp32 log-sum-exp over at most this many (rows x vocab) at a time
 
 
 @dataclass(frozen=True)
@@ -158,18 +158,19 @@ def reduce_scores(logits: torch.Tensor, rows: Sequence[int] | None, targets: Seq
     (row j when ``rows`` is None); ``counts`` splits the tokens into requests (each >= 1).
     """
     target = torch.tensor(list(targets), device=logits.device)
-    index = torch.tensor(list(rows), device=logits.device) if rows is not None else None
+    index = (torch.tensor(list(rows), device=logits.device) if rows is not None
+             else torch.arange(len(target), device=logits.device))
     step = max(1, LOGSOFTMAX_ELEMENTS // logits.shape[-1])
-    logprobs, greedy = [], []
-    for start in range(0, len(target), step):
-        chunk = logits[start:start + step] if index is None else logits[index[start:start + step]]
-        chunk = chunk.float()                                        # (chunk, vocab) fp32
-        tgt = target[start:start + step]
-        # log p(t) = logit(t) - logsumexp: no (chunk, vocab) log-softmax written out
-        logprobs.append(chunk.gather(1, tgt[:, None])[:, 0] - torch.logsumexp(chunk, dim=-1))
-        greedy.append(chunk.argmax(dim=-1) == tgt)
-    token_lp = torch.cat(logprobs).double().cpu().numpy()
-    token_ok = torch.cat(greedy).cpu().numpy()
+    # per logits row, once however many tokens are scored at it (shared prefix rows):
+    # log p(t) = logit(t) - logsumexp(row), in fp32, no (rows, vocab) log-softmax written out
+    norms, tops = [], []
+    for start in range(0, logits.shape[0], step):
+        chunk = logits[start:start + step].float()                  # (chunk, vocab) fp32
+        norms.append(torch.logsumexp(chunk, dim=-1))
+        tops.append(chunk.argmax(dim=-1))
+    picked = logits[index, target].float()                          # (tokens,) target logits
+    token_lp = (picked - torch.cat(norms)[index]).double().cpu().numpy()
+    token_ok = (torch.cat(tops)[index] == target).cpu().numpy()
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     sums = np.add.reduceat(token_lp, starts)
     alls = np.logical_and.reduceat(token_ok, starts)
