@@ -101,7 +101,8 @@ def test_rewrite_of_a_fingerprinted_model_before_discovery_ends(pristine, fam, t
 
 
 def test_rewrite_between_discovery_and_loading_exits_2(pristine, fam, tmp_path, monkeypatch):
-    from auditkit.cli.run import RunProgress
+    # the CLI runner is no terminal: the run's progress comes as lines
+    from auditkit.cli.progress import LineRunProgress as RunProgress
 
     shown = RunProgress.family_found
 

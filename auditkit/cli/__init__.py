@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from auditkit import __version__
+from auditkit.cli.quiet import quiet_libraries
 
 app = typer.Typer(
     name="auditkit",
@@ -30,6 +31,7 @@ def main(
                                  help="Print the version and exit."),
 ) -> None:
     """Audit a family of fine-tuned models for shared (correlated) bias and safety failures."""
+    quiet_libraries()
 
 
 # Command modules after ``app``: none of them imports it. probe_import adds 'probes import' to the

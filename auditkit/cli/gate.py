@@ -33,6 +33,7 @@ from auditkit.cli._common import (
     judge_args_of,
     selection_of,
 )
+from auditkit.cli.progress import progress_display
 from auditkit.cli.run import INTERRUPTED, RichProgress, _progress_bar
 from auditkit.errors import AuditError
 from auditkit.gate import GateResult, append_step_summary, junit_xml, markdown_summary, run_gate
@@ -95,12 +96,12 @@ def gate(
                                ray_address=ray_address, ray_cpus_per_group=ray_cpus_per_group,
                                ray_gpus_per_group=ray_gpus_per_group)
     try:
-        with _progress_bar() as bar:
+        with progress_display(console, _progress_bar, RichProgress) as shown:
             result = run_gate(family, candidate, parent=parent, policy=policy,
                               probes_dir=probes, probe_names=tuple(probe or ()),
                               categories=tuple(category or ()),
                               selection=chosen, out_dir=out,
-                              backend=settings, progress=RichProgress(bar), judge=judge,
+                              backend=settings, progress=shown, judge=judge,
                               judge_args=judge_args, judge_confidence=judge_confidence)
         _write_extras(result, junit=junit, markdown=markdown)
     except KeyboardInterrupt:

@@ -45,6 +45,7 @@ from auditkit.cli._common import (
 )
 from auditkit.cli.analyze import print_analysis
 from auditkit.cli.family import family_tree
+from auditkit.cli.progress import LineRunProgress, progress_display
 from auditkit.score.settings import BackendSettings
 
 if TYPE_CHECKING:  # pandas and the engine load only when the command runs
@@ -180,8 +181,8 @@ def run(
                            models=tuple(model or ()), out_dir=out, fresh=fresh, seed=seed,
                            backend=settings, judge=judge, judge_args=judge_args_of(judge_arg))
     try:
-        with _progress_bar() as bar:
-            result = audit_family(options, progress=RunProgress(bar))
+        with progress_display(console, _progress_bar, RunProgress, LineRunProgress) as shown:
+            result = audit_family(options, progress=shown)
     except KeyboardInterrupt:
         err_console.print("[yellow]Interrupted.[/] Finished results are kept in the cache; run "
                           "the same command again to resume.")
