@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from auditkit.errors import AuditError
 
@@ -21,8 +22,8 @@ EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 def report_error(err: AuditError) -> None:
     """Print every problem of ``err`` on stderr, one per line, without a traceback."""
     for problem in err.problems:
-        err_console.print(f"[bold red]error:[/] {problem}", highlight=False, markup=True,
-                          soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(problem))}", highlight=False,
+                          markup=True, soft_wrap=True)
 
 
 def handles_errors(func: F) -> F:

@@ -67,10 +67,8 @@ def _fingerprint(model: Stamped, by_name: dict[str, Stamped], found: dict[str, s
     if model.kind == "lora" and model.parent is not None:
         parent = _fingerprint(by_name[model.parent], by_name, found, cache, node, allow_pickle)
     elif model.kind == "lora" and model.base_path is not None:
-        parent = model_fingerprint(_files(model, model.base_path, node, cache, allow_pickle),
-                                   cache=cache)
-    files = _files(model, model.path, node, cache, allow_pickle)
-    mine = model_fingerprint(files, cache=cache, parent=parent)
+        parent = _hash(model, model.base_path, None, cache, node, allow_pickle)
+    mine = _hash(model, model.path, parent, cache, node, allow_pickle)
     if mine != model.fingerprint:
         raise AuditError(model.path, f"node {node} holds a different copy of the model "
                          f"{model.name!r}: fingerprint {mine[:12]} where the driver's is "
@@ -80,10 +78,24 @@ def _fingerprint(model: Stamped, by_name: dict[str, Stamped], found: dict[str, s
     return mine
 
 
+def _hash(model: Stamped, path: Path, parent: str | None, cache: FileCache, node: str,
+          allow_pickle: bool) -> str:
+    """The fingerprint of the model at ``path`` (``parent``: its parent's, for an adapter)."""
+    files = _files(model, path, node, cache, allow_pickle)
+    try:
+        return model_fingerprint(files, cache=cache, parent=parent)
+    except (OSError, AuditError) as exc:
+        raise AuditError(path, f"node {node} cannot fingerprint its copy of the model "
+                         f"{model.name!r}: {exc}") from None
+
+
 def _files(model: Stamped, path: Path, node: str, cache: FileCache,
            allow_pickle: bool) -> tuple[tuple[str, Path], ...]:
     """The files a fingerprint of the model at ``path`` covers, found as discovery finds them."""
-    cand = classify(path, path.parent, cache=cache, allow_pickle=allow_pickle)
+    try:
+        cand = classify(path, path.parent, cache=cache, allow_pickle=allow_pickle)
+    except AuditError as err:
+        raise AuditError(path, f"node {node}: {err.problems[0].message}") from None
     if cand is None:
         raise AuditError(path, f"node {node}: no model here (the driver's {model.name!r} was "
                          "found at this path)")

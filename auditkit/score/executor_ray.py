@@ -30,7 +30,7 @@ import ray
 from ray.exceptions import RayError, RayTaskError
 
 from auditkit import __version__
-from auditkit.errors import AuditError
+from auditkit.errors import AuditError, Problem, ValidationError
 from auditkit.score.backends import BackendOpener, ScoringConfig, scoring_config
 from auditkit.score.copies import verify_copies
 from auditkit.score.settings import BackendSettings
@@ -92,11 +92,33 @@ class Chunk:
     n: int
 
 
-Message = Started | Chunk | GroupFinished
+@dataclass(frozen=True)
+class Refused:
+    """The worker stopped on an AuditError (sent as data: the exception itself does not survive
+    Ray's serialisation); the driver raises it again."""
+
+    problems: tuple[Problem, ...]
+
+    def error(self) -> AuditError:
+        if len(self.problems) > 1:
+            return ValidationError(list(self.problems))
+        p = self.problems[0]
+        return AuditError(p.path, p.message, field=p.field, line=p.line, item=p.item)
+
+
+Message = Started | Chunk | GroupFinished | Refused
 
 
 def score_on_node(job: Job, opener: BackendOpener) -> Iterator[Message]:
-    """Run on a worker: check the node, then score the task, one message per chunk."""
+    """Run on a worker: check the node, then score the task, one message per chunk; an
+    AuditError ends the stream with :class:`Refused`."""
+    try:
+        yield from _score_on_node(job, opener)
+    except AuditError as err:
+        yield Refused(err.problems)
+
+
+def _score_on_node(job: Job, opener: BackendOpener) -> Iterator[Message]:
     node = socket.gethostname()
     if __version__ != job.version:
         raise AuditError("--executor", f"node {node} runs auditkit {__version__} and the "
@@ -233,9 +255,8 @@ class _Scheduler:
             message = ray.get(next(gen))
         except StopIteration:
             return
-        except RayTaskError as err:         # raised by the scoring: final
-            cause = err.cause
-            raise cause if isinstance(cause, AuditError) else err from None
+        except RayTaskError:                # raised by the scoring: final
+            raise
         except RayError as err:             # the worker or its node was lost
             self._lost(flight, err)
             return
@@ -252,6 +273,8 @@ class _Scheduler:
             yield ChunkScored(group, flight.probes[message.probe], message.outcomes, message.n)
         elif isinstance(message, GroupFinished):
             yield replace(message, scored=flight.task.total - flight.remaining)
+        elif isinstance(message, Refused):
+            raise message.error()
 
     def _lost(self, flight: _Flight, err: RayError) -> None:
         if flight.attempt >= self.attempts:
