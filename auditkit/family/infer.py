@@ -121,7 +121,8 @@ def _group_tree(full: list[FullWeights], loras: list[LoraWeights], root: str | N
     support = bootstrap_full(stats.distance, stats.kurtosis, parents, n_boot=n_boot, seed=seed,
                              fixed_root=fixed)
     mean = stats.distance.mean(0)
-    edges = [InferredEdge(names[p], names[c], float(mean[p, c]), support[c], "weights")
+    edges = [InferredEdge(names[p], names[c], float(mean[p, c]), float(support[c]),
+                           "weights")
              for c, p in enumerate(parents) if p is not None]
     roots = [names[i] for i, p in enumerate(parents) if p is None]
     full_edges = [(p, c) for c, p in enumerate(parents) if p is not None]
@@ -139,7 +140,7 @@ def _adapter_edge(lora: LoraWeights, full: list[FullWeights], full_edges: list[t
     support = bootstrap_adapter(stats.cosine, full_edges, roots, parent, n_boot=n_boot,
                                 seed=seed)
     distance = float(np.mean(stats.relative_norm[parent]))
-    return InferredEdge(full[parent].name, lora.name, distance, support, "adapter delta")
+    return InferredEdge(full[parent].name, lora.name, distance, float(support), "adapter delta")
 
 
 def disagreements(family: Family, inference: Inference) -> tuple[str, ...]:

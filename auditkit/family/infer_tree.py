@@ -17,7 +17,7 @@ trained on. Under a quadratic model of the loss, a fine-tune started from F = P 
 steps -eta (g + H delta_F) whose curvature term, with H positive semi-definite, is anti-aligned
 with delta_F, while a sibling of F (started from P) has no such term. So an adapter descends from
 P into F when its delta's cosine with delta_F is negative on a significant majority of matrices
-(one-sided sign test, ``ALPHA``), and stays at P otherwise: a heuristic, checked on the demo
+(one-sided Wilcoxon signed-rank test at ``ALPHA``), and stays at P otherwise: a heuristic, checked on the demo
 family and the tests, not a theorem.
 """
 from __future__ import annotations
@@ -26,10 +26,10 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy.sparse.csgraph import minimum_spanning_tree
-from scipy.stats import binomtest
+from scipy.stats import wilcoxon
 
 UNRELATED = 0.5      # mean relative distance above which two models are not one's fine-tune
-ALPHA = 0.01         # sign test level for an adapter to descend into a full child
+ALPHA = 0.05         # test level for an adapter to descend into a full child
 TINY = 1e-12
 
 Parents = list[int | None]
@@ -137,22 +137,27 @@ def bootstrap_full(dist: np.ndarray, kurt: np.ndarray, parents: Parents, *, n_bo
 def place_adapter(cosine: np.ndarray, edges: Sequence[tuple[int, int]], roots: Sequence[int],
                   alpha: float = ALPHA) -> int:
     """The full model an adapter hangs from: start at a root, descend along the full edge
-    p -> c whose cosines (row of ``cosine`` (E, T)) are negative on a significant majority
-    of matrices, stop when none is."""
+    p -> c whose cosines (row of ``cosine`` (E, T)) are significantly below 0 (the smallest
+    p-value under ``alpha``), stop when none is."""
     node = roots[0]
     while True:
-        best, best_share = None, 0.5
+        best, best_p = None, alpha
         for e, (p, c) in enumerate(edges):
-            if p != node:
-                continue
-            negative = int((cosine[e] < 0).sum())
-            share = negative / max(cosine.shape[1], 1)
-            p_value = binomtest(negative, cosine.shape[1], 0.5, alternative="greater").pvalue
-            if share > best_share and p_value < alpha:
-                best, best_share = c, share
+            p_value = descent_pvalue(cosine[e]) if p == node else 1.0
+            if p_value < best_p:
+                best, best_p = c, p_value
         if best is None:
             return node
         node = best
+
+
+def descent_pvalue(cos: np.ndarray) -> float:
+    """One-sided Wilcoxon signed-rank p-value (Wilcoxon 1945) that the per-matrix cosines
+    (T,) sit below 0; 1.0 when fewer than 6 are non-zero (too few to test)."""
+    cos = cos[cos != 0]
+    if len(cos) < 6:
+        return 1.0
+    return float(wilcoxon(cos, alternative="less").pvalue)
 
 
 def bootstrap_adapter(cosine: np.ndarray, edges: Sequence[tuple[int, int]],
