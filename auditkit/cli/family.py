@@ -77,3 +77,10 @@ def human_count(n: int | None) -> str:
 from auditkit.cli.family_infer import infer as _infer  # noqa: E402
 
 app.command("infer")(_infer)
+
+# `family build` and `family spec-loras` live in auditkit/cli/family_build.py.
+from auditkit.cli.family_build import build as _build  # noqa: E402
+from auditkit.cli.family_build import spec_loras as _spec_loras  # noqa: E402
+
+app.command("build")(_build)
+app.command("spec-loras")(_spec_loras)

