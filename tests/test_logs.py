@@ -153,3 +153,26 @@ def test_gate_through_a_pipe(tmp_path: Path, warning_backend: str) -> None:
     assert "scoring base + 1 adapters (base, comply): 48 to score" in result.output
     assert not _bars(result.output) and "FutureWarning" not in result.output
     assert result.output.count("Gate ") == 1
+
+
+def test_demo_build_through_a_pipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import auditkit.cli.demo as demo_cli
+    from auditkit.demo import BuildEvent
+
+    def build(out: Path, *, seed: int, force: bool, progress) -> Path:
+        progress(BuildEvent("base", "reused"))
+        progress(BuildEvent("support", "start", total=20))
+        for step in range(1, 21):
+            progress(BuildEvent("support", "step", step=step, total=20, loss=2.0 / step))
+        progress(BuildEvent("support", "done", step=20, total=20, seconds=75.0))
+        return out
+
+    monkeypatch.setattr(demo_cli, "build_demo_family", build)
+    monkeypatch.setenv("AUDITKIT_PROGRESS_INTERVAL", "0")
+    result = runner.invoke(app, ["demo", "build", "--out", str(tmp_path / "fam")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[:3] == ["base: reused (already built with these settings)",
+                         "support: training 20 steps", "support: step 1/20, loss 2.000"]
+    assert "support: step 20/20, loss 0.100" in lines and "support: built in 0:01:15" in lines
+    assert not _bars(result.output) and "━" not in result.output

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from auditkit.cli._common import console, handles_errors
+from auditkit.cli.progress import build_lines
 from auditkit.demo import DEMO_MODELS, BuildEvent, build_demo_family
 
 app = typer.Typer(help="The demo family: a base model and six fine-tunes built here.",
@@ -30,10 +31,13 @@ def build(
     """Build the demo family, reusing models already built with the same settings."""
     started = time.monotonic()
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.fields[note]}"), TimeElapsedColumn(),
-                      console=console) as bar:
-            build_demo_family(out, seed=seed, force=force, progress=_renderer(bar))
+        if not console.is_terminal:       # a file or a pipe: plain lines, not bars
+            build_demo_family(out, seed=seed, force=force, progress=build_lines(console))
+        else:
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("{task.fields[note]}"), TimeElapsedColumn(),
+                          console=console) as bar:
+                build_demo_family(out, seed=seed, force=force, progress=_renderer(bar))
     except KeyboardInterrupt:
         console.print("interrupted: finished models are kept; run the command again to resume")
         raise typer.Exit(130) from None

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 if TYPE_CHECKING:
+    from auditkit.demo import BuildEvent
     from auditkit.score.plan import ModelGroup
     from auditkit.types import Family
 
@@ -136,3 +137,32 @@ def progress_display(console: Console, bars: Callable[[], Any], on_terminal: Cal
             yield on_terminal(bar)
     else:
         yield plain(console)
+
+
+def build_lines(console: Console, *, interval: float | None = None,
+                clock: Callable[[], float] = time.monotonic) -> Callable[[BuildEvent], None]:
+    """``demo build``'s progress without a terminal: a line when a model starts, is reused or
+    is done, and at most one per interval while it trains (step, loss)."""
+    every = interval_s() if interval is None else interval
+    last: dict[str, float] = {}
+
+    def on_event(event: BuildEvent) -> None:
+        now = clock()
+        if event.stage == "start":
+            last[event.model] = now
+            what = "converting GGUF" if event.total == 0 else f"training {event.total} steps"
+            _print(console, f"{event.model}: {what}")
+        elif event.stage == "step" and now - last.get(event.model, now) >= every:
+            last[event.model] = now
+            loss = f", loss {event.loss:.3f}" if event.loss is not None else ""
+            _print(console, f"{event.model}: step {event.step}/{event.total}{loss}")
+        elif event.stage == "reused":
+            _print(console, f"{event.model}: reused (already built with these settings)")
+        elif event.stage == "done":
+            _print(console, f"{event.model}: built in {clock_text(event.seconds or 0.0)}")
+
+    return on_event
+
+
+def _print(console: Console, text: str) -> None:
+    console.print(escape(text), highlight=False, soft_wrap=True)
