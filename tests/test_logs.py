@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,9 +54,38 @@ def test_line_progress_is_periodic() -> None:
     progress.group_finished(group)
     assert _lines(out) == [
         "scoring base + 1 adapters (base, lora): 100 to score, 20 from the cache",
-        "base + 1 adapters (base, lora): 50/100 (50%), 5.0 items/s, ETA 0:00:10",
+        "base + 1 adapters (base, lora): 50/100 (50%), 5.0 items/s, 0:00:10 elapsed, ETA "
+        "0:00:10",
         "base + 1 adapters (base, lora): 100/100 done in 0:00:20, 5.0 items/s",
     ]
+
+
+def test_ticks_show_a_long_load_or_batch() -> None:
+    out, clock = io.StringIO(), Clock()
+    progress = LineProgress(Console(file=out, width=200), interval=30, clock=clock)
+    group = ModelGroup("base", (), ("base",))
+    progress.group_started(group, 64, 0)
+    clock.now += 29
+    progress.tick()                              # not yet an interval: nothing
+    clock.now += 31
+    progress.tick()                              # a minute loading, nothing scored yet
+    assert _lines(out)[1:] == ["base (base): 0/64 (0%), 0:01:00 elapsed, ETA ?"]
+
+
+def test_ticker_thread_calls_tick() -> None:
+    from auditkit.cli.progress import Ticker
+
+    ticks = []
+
+    class Counting(LineProgress):
+        def tick(self) -> None:
+            ticks.append(1)
+
+    with Ticker(Counting(Console(file=io.StringIO())), 0.01):
+        time.sleep(0.2)
+    n = len(ticks)
+    time.sleep(0.05)
+    assert n >= 3 and len(ticks) == n            # ticked, and stopped on leaving
 
 
 def test_line_progress_of_a_cached_group_and_judging() -> None:

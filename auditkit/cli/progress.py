@@ -1,13 +1,16 @@
-"""Progress without a terminal: plain lines, at most one per interval while a group scores.
+"""Progress without a terminal: plain lines, one per interval while a group scores.
 
 On a terminal, ``run`` and ``gate`` draw rich progress bars; when the output goes to a file or
 a pipe (CI, ``make demo | tee``), bars would only appear once, at the end. There, each model
-group gets a line when it starts, one every ``interval`` seconds while it scores (group, items
-done of total, rate, ETA) and one when it ends; judging likewise.
+group gets a line when it starts, one every interval while it loads and scores (group, items
+done of total, rate, elapsed, ETA; a background thread ticks, so a long model load or batch
+still shows) and one when it ends; judging likewise. The interval is 30 s, or
+``AUDITKIT_PROGRESS_INTERVAL`` seconds.
 """
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,6 +58,16 @@ class LineProgress:
         self.console, self.clock = console, clock
         self.interval = interval_s() if interval is None else interval
         self.counters: dict[str, _Counter] = {}
+        self.lock = threading.RLock()
+
+    def tick(self) -> None:
+        """A status line for each group or judge running that has had none for an interval."""
+        with self.lock:
+            now = self.clock()
+            for counter in self.counters.values():
+                if now - counter.last_line >= self.interval and counter.done < counter.total:
+                    counter.last_line = now
+                    self._line(self._status(counter, now))
 
     def group_started(self, group: ModelGroup, total: int, cached: int) -> None:
         label = f"{group.label} ({', '.join(group.scored)})"
@@ -79,21 +92,19 @@ class LineProgress:
         if counter.done >= counter.total:
             self._finish(f"judge:{judge}")
 
-    def _start(self, key: str, label: str, total: int) -> _Counter:
+    def _start(self, key: str, label: str, total: int) -> None:
         now = self.clock()
-        self.counters[key] = _Counter(label, total, now, last_line=now)
-        return self.counters[key]
+        with self.lock:
+            self.counters[key] = _Counter(label, total, now, last_line=now)
 
     def _advance(self, key: str, n: int) -> None:
-        counter = self.counters[key]
-        counter.done += n
-        now = self.clock()
-        if now - counter.last_line >= self.interval and counter.done < counter.total:
-            counter.last_line = now
-            self._line(self._status(counter, now))
+        with self.lock:
+            self.counters[key].done += n
+        self.tick()
 
     def _finish(self, key: str) -> None:
-        counter = self.counters.pop(key, None)
+        with self.lock:
+            counter = self.counters.pop(key, None)
         if counter is None or not counter.total:
             return
         elapsed = self.clock() - counter.started
@@ -106,14 +117,36 @@ class LineProgress:
         eta = clock_text((counter.total - counter.done) / rate) if rate > 0 else "?"
         return (f"{counter.label}: {counter.done}/{counter.total} "
                 f"({100 * counter.done // max(counter.total, 1)}%){self._rate(counter, elapsed)}"
-                f", ETA {eta}")
+                f", {clock_text(elapsed)} elapsed, ETA {eta}")
 
     @staticmethod
     def _rate(counter: _Counter, elapsed: float) -> str:
         return f", {counter.done / elapsed:.1f} items/s" if elapsed > 0 and counter.done else ""
 
     def _line(self, text: str) -> None:
-        self.console.print(escape(text), highlight=False, soft_wrap=True)
+        with self.lock:
+            self.console.print(escape(text), highlight=False, soft_wrap=True)
+
+
+class Ticker:
+    """Calls ``progress.tick()`` every ``period`` seconds in a daemon thread until stopped."""
+
+    def __init__(self, progress: LineProgress, period: float) -> None:
+        self.progress, self.period = progress, period
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="auditkit-progress", daemon=True)
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.period):
+            self.progress.tick()
+
+    def __enter__(self) -> Ticker:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
 
 
 class LineRunProgress(LineProgress):
@@ -135,8 +168,10 @@ def progress_display(console: Console, bars: Callable[[], Any], on_terminal: Cal
     if console.is_terminal:
         with bars() as bar:
             yield on_terminal(bar)
-    else:
-        yield plain(console)
+        return
+    lines = plain(console)
+    with Ticker(lines, max(lines.interval / 4, 1.0)):
+        yield lines
 
 
 def build_lines(console: Console, *, interval: float | None = None,
