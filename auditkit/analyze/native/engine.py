@@ -56,7 +56,8 @@ def native_tables(results: pd.DataFrame, items: pd.DataFrame,
     rows: list[dict[str, object]] = []
     edges: list[dict[str, object]] = []
     joined = _joined(results, items)
-    models = [m for m in parents if m in set(joined["model"])]
+    present = set(pd.unique(joined["model"]))
+    models = [m for m in parents if m in present]
     for bench in benchmarks():
         part = joined[joined["benchmark"] == bench.name]
         if part.empty:
@@ -113,22 +114,26 @@ def _subset_tables(bench: Benchmark, subset: str, cube: Cube,
                    n_bootstrap: int, n_permutations: int,
                    ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     reps = replicate_sums(cube, rng, n_bootstrap)                    # (M, B, K)
+    value = {m.name: m.formula(cube.of(cube.sums.sum(axis=1))) for m in bench.metrics}  # (M,)
+    samples = {m.name: m.formula(cube.of(reps)) for m in bench.metrics}               # (M, B)
     rows: list[dict[str, object]] = []
-    edges: list[dict[str, object]] = []
     for metric in bench.metrics:
-        key = {"benchmark": bench.name, "subset": subset, "metric": metric.name}
-        value = metric.formula(cube.of(cube.sums.sum(axis=1)))       # (M,)
-        samples = metric.formula(cube.of(reps))                      # (M, B)
-        lo, hi = _intervals(metric, cube, samples)
-        for j, model in enumerate(cube.models):
-            rows.append({**key, "title": metric.title, "better": metric.better,
-                         "model": model, "n_items": int(cube.n_items[j]),
-                         "value": float(value[j]), "lo": float(lo[j]), "hi": float(hi[j]),
-                         "interval": "wilson" if metric.rate else "bootstrap"})
-        for parent, child in lineage_edges(cube.models, parents):
-            p, c = cube.models.index(parent), cube.models.index(child)
-            edges.append({**key, **edge_change(metric, cube, p, c, value, samples,
-                                               rng, n_permutations)})
+        lo, hi = _intervals(metric, cube, samples[metric.name])
+        rows += [{"benchmark": bench.name, "subset": subset, "metric": metric.name,
+                  "title": metric.title, "better": metric.better, "model": model,
+                  "n_items": int(cube.n_items[j]), "value": float(value[metric.name][j]),
+                  "lo": float(lo[j]), "hi": float(hi[j]),
+                  "interval": "wilson" if metric.rate else "bootstrap"}
+                 for j, model in enumerate(cube.models)]
+    edges: list[dict[str, object]] = []
+    for parent, child in lineage_edges(cube.models, parents):
+        p, c = cube.models.index(parent), cube.models.index(child)
+        swapped = (permuted_sums(cube, p, c, rng, n_permutations)
+                   if any(needs_permutation(m, cube, p, c) for m in bench.metrics) else None)
+        edges += [{"benchmark": bench.name, "subset": subset, "metric": metric.name,
+                   **edge_change(metric, cube, p, c, value[metric.name],
+                                 samples[metric.name], swapped)}
+                  for metric in bench.metrics]
     return rows, edges
 
 
@@ -139,7 +144,8 @@ def replicate_sums(cube: Cube, rng: np.random.Generator, n_bootstrap: int) -> np
     out = np.empty((m, n_bootstrap, k))
     for start in range(0, n_bootstrap, CHUNK):
         weights = item_weights(rng, u, min(CHUNK, n_bootstrap - start)).astype(float)
-        out[:, start:start + len(weights)] = np.einsum("bu,muk->mbk", weights, cube.sums)
+        flat = weights @ cube.sums.transpose(1, 0, 2).reshape(u, m * k)      # (b, M K)
+        out[:, start:start + len(weights)] = flat.reshape(-1, m, k).transpose(1, 0, 2)
     return out
 
 
@@ -158,12 +164,12 @@ def lineage_edges(models: Sequence[str],
 
 
 def edge_change(metric: Metric, cube: Cube, p: int, c: int, value: np.ndarray,
-                samples: np.ndarray, rng: np.random.Generator,
-                n_permutations: int) -> dict[str, object]:
+                samples: np.ndarray, swapped: tuple[np.ndarray, np.ndarray] | None,
+                ) -> dict[str, object]:
     """The change from model p to model c: value, paired-bootstrap interval, paired test."""
     change = float(value[c] - value[p])
     lo, hi = percentile_interval((samples[c] - samples[p])[:, None])
-    test, p_value = paired_test(metric, cube, p, c, change, rng, n_permutations)
+    test, p_value = paired_test(metric, cube, p, c, change, swapped)
     return {"parent": cube.models[p], "child": cube.models[c],
             "n_items": int(min(cube.n_items[p], cube.n_items[c])),
             "parent_value": float(value[p]), "child_value": float(value[c]), "change": change,
@@ -172,37 +178,54 @@ def edge_change(metric: Metric, cube: Cube, p: int, c: int, value: np.ndarray,
 
 
 def paired_test(metric: Metric, cube: Cube, p: int, c: int, change: float,
-                rng: np.random.Generator, n_permutations: int) -> tuple[str, float]:
+                swapped: tuple[np.ndarray, np.ndarray] | None) -> tuple[str, float]:
     """McNemar's exact test for a share of 0/1 units, else the paired permutation test."""
     if np.isnan(change):
         return "", float("nan")
-    if metric.rate is not None:
+    if metric.rate is not None and not needs_permutation(metric, cube, p, c):
         k_num, k_den = (cube.columns.index(x) for x in metric.rate)
         xp, xc = cube.sums[p], cube.sums[c]
-        if max(xp[:, k_den].max(initial=0), xc[:, k_den].max(initial=0)) <= 1:
-            both = (xp[:, k_den] == 1) & (xc[:, k_den] == 1)
-            b = int((both & (xp[:, k_num] == 1) & (xc[:, k_num] == 0)).sum())
-            d = int((both & (xp[:, k_num] == 0) & (xc[:, k_num] == 1)).sum())
-            return "mcnemar", float(mcnemar_exact(b, d))
-    return "permutation", permutation_p(metric, cube, p, c, change, rng, n_permutations)
+        both = (xp[:, k_den] == 1) & (xc[:, k_den] == 1)
+        b = int((both & (xp[:, k_num] == 1) & (xc[:, k_num] == 0)).sum())
+        d = int((both & (xp[:, k_num] == 0) & (xc[:, k_num] == 1)).sum())
+        return "mcnemar", float(mcnemar_exact(b, d))
+    return "permutation", permutation_p(metric, cube, change, swapped)
 
 
-def permutation_p(metric: Metric, cube: Cube, p: int, c: int, change: float,
-                  rng: np.random.Generator, n_permutations: int) -> float:
-    """Two-sided paired permutation p-value: each unit's two outcomes swapped at random."""
+def needs_permutation(metric: Metric, cube: Cube, p: int, c: int) -> bool:
+    """Whether the edge's test of ``metric`` is the permutation test (not McNemar's)."""
+    if metric.rate is None:
+        return True
+    k_den = cube.columns.index(metric.rate[1])
+    return bool(max(cube.sums[p][:, k_den].max(initial=0),
+                    cube.sums[c][:, k_den].max(initial=0)) > 1)
+
+
+def permuted_sums(cube: Cube, p: int, c: int, rng: np.random.Generator,
+                  n_permutations: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(P, K) sums of model p's and model c's indicators with each unit's two outcomes swapped
+    at random (a fair coin per unit and permutation), CHUNK permutations at a time; shared by
+    every metric of the edge. None when ``n_permutations`` is 0."""
     if n_permutations <= 0:
-        return float("nan")
+        return None
     xp, xc = cube.sums[p], cube.sums[c]
-    diff, nulls = xc - xp, []
-    for start in range(0, n_permutations, CHUNK):
-        size = min(CHUNK, n_permutations - start)
-        moved = rng.integers(0, 2, size=(size, len(diff))).astype(float) @ diff   # (n, K)
-        as_parent, as_child = xp.sum(axis=0) + moved, xc.sum(axis=0) - moved
-        nulls.append(metric.formula(cube.of(as_child)) - metric.formula(cube.of(as_parent)))
-    null = np.concatenate(nulls)
+    diff = (xc - xp).astype(np.float32)           # small integers: exact in float32
+    moved = np.concatenate([
+        (rng.random((min(CHUNK, n_permutations - s), len(diff)), dtype=np.float32) < 0.5)
+        .astype(np.float32) @ diff for s in range(0, n_permutations, CHUNK)]).astype(float)
+    return xp.sum(axis=0) + moved, xc.sum(axis=0) - moved
+
+
+def permutation_p(metric: Metric, cube: Cube, change: float,
+                  swapped: tuple[np.ndarray, np.ndarray] | None) -> float:
+    """Two-sided paired permutation p-value (1 + #{|null| >= |observed|}) / (1 + P)."""
+    if swapped is None:
+        return float("nan")
+    as_parent, as_child = swapped
+    null = metric.formula(cube.of(as_child)) - metric.formula(cube.of(as_parent))
     tol = 1e-12 * max(1.0, abs(change))
     extreme = np.sum(np.abs(np.nan_to_num(null, nan=0.0)) >= abs(change) - tol)
-    return float((1 + extreme) / (1 + n_permutations))
+    return float((1 + extreme) / (1 + len(null)))
 
 
 def holm_with_probe_edges(edges: pd.DataFrame, native_edges: pd.DataFrame,
