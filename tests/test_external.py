@@ -204,3 +204,23 @@ def test_mixed_family_of_tiny_models_and_an_external_member(tmp_path: Path) -> N
     assert "served" in html and "support" in html
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert "served" in json.dumps(summary)
+
+
+def test_routed_opener_pickles_for_remote_executors(tmp_path: Path) -> None:
+    """An executor that ships the opener to workers (Ray) gets one that still routes."""
+    import pickle
+
+    from auditkit.probes import load_probes
+    from auditkit.score import FakeOpener
+    from auditkit.score.external import RoutedOpener, with_external_members
+    from auditkit.score.plan import plan_groups
+
+    root = fake_family(tmp_path / "fam", outputs_rows(comply=True, stereotype=True))
+    family = load_family(root)
+    opener = with_external_members(FakeOpener(), family, load_probes(probes_dir(tmp_path)))
+    assert isinstance(opener, RoutedOpener)
+    copy = pickle.loads(pickle.dumps(opener))
+    assert copy.scoring_config == FakeOpener().scoring_config
+    served = next(g for g in plan_groups(family) if g.base == "served")
+    with copy.open(served) as backend:
+        assert backend.generate([]) == [] and backend.tokenizer_id.startswith("external:")

@@ -42,8 +42,11 @@ def handles_errors(func: F) -> F:
 
 # Options shared by the commands that load models (`run`, `gate`): one definition each.
 BACKEND_OPTION = typer.Option("hf", "--backend", help="The registered backend that scores: hf "
-                              "(transformers, the default) or fake (no model: deterministic "
-                              "made-up answers, to try the pipeline).")
+                              "(transformers, the default), fake (no model: deterministic "
+                              "made-up answers, to try the pipeline) or external (only "
+                              "members given by their outputs, family.yaml external: FILE; "
+                              "a family's external members are served so whatever the "
+                              "backend).")
 EXECUTOR_OPTION = typer.Option("local", "--executor", help="Where model groups are scored: "
                                "local (one after the other in this process) or ray (on a Ray "
                                "cluster, one task per group; pip install auditkit[ray]; "
