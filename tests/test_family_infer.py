@@ -89,6 +89,15 @@ def test_a_mislabelled_parent_is_flagged(fam: Path, tmp_path: Path) -> None:
     match = re.fullmatch(r"m3 declares m0 \(manifest\), but its weights are closest to m1 "
                          r"\(confidence (\d\.\d\d)\)", warnings[0])
     assert match and float(match[1]) > 0.5, warnings
+    shown = CliRunner().invoke(app, ["family", "show", str(root), "--check-lineage"])
+    assert shown.exit_code == 0, shown.output
+    flat = " ".join(shown.stdout.split())
+    # the check roots each tree by kurtosis alone (no --root): m3's parent is still m1
+    assert "warning: m3 declares m0 (manifest), but its weights are closest to m1" in flat
+    as_json = CliRunner().invoke(app, ["family", "show", str(root), "--check-lineage", "--json"])
+    check = json.loads(as_json.stdout)["lineage_check"]
+    assert check["parents"]["m3"] == "m1"
+    assert any(w.startswith("m3 declares m0 (manifest)") for w in check["warnings"])
 
 
 def test_different_architectures_form_separate_trees(fam: Path, tmp_path: Path) -> None:

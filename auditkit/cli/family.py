@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from auditkit.cli._common import console, handles_errors
+from auditkit.cli.family_infer import CHECK_LINEAGE_OPTION, check_to_dict, lineage_check
 from auditkit.family import family_to_dict, load_family
 from auditkit.types import Family, ModelNode
 
@@ -25,14 +26,17 @@ def show(
     allow_pickle: bool = typer.Option(False, "--allow-pickle",
                                       help="Accept pickle weight files (*.bin, *.pt), which can "
                                            "run code when loaded. Only for files you trust."),
+    check_lineage: bool = CHECK_LINEAGE_OPTION,
 ) -> None:
     """Discover every model under DIRECTORY and print the lineage tree."""
     family = load_family(directory, allow_pickle=allow_pickle)
+    check = lineage_check(family) if check_lineage else None
     if as_json:
-        typer.echo(json.dumps(family_to_dict(family), indent=2))
+        extra = {"lineage_check": check_to_dict(check)} if check else {}
+        typer.echo(json.dumps({**family_to_dict(family), **extra}, indent=2))
         return
     console.print(family_tree(family))
-    for warning in family.warnings:
+    for warning in family.warnings + (check.warnings if check else ()):
         console.print(f"[yellow]warning:[/] {escape(warning)}")
 
 

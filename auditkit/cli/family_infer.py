@@ -10,8 +10,30 @@ from rich.tree import Tree
 
 from auditkit.cli._common import console, handles_errors
 from auditkit.family import load_family
-from auditkit.family.infer import Inference, disagreements, infer_family, inference_to_dict
+from auditkit.family.infer import (
+    Inference,
+    LineageCheck,
+    check_lineage,
+    disagreements,
+    infer_family,
+    inference_to_dict,
+)
 from auditkit.types import Family
+
+CHECK_LINEAGE_OPTION = typer.Option(
+    False, "--check-lineage", help="Also infer the lineage from the weights (reads every "
+    "weight file once: about 30 s for the demo family on 2 cores) and warn where the declared "
+    "parents disagree with it (docs/family-format.md).")
+
+
+def lineage_check(family: Family) -> LineageCheck:
+    """The check ``family show`` and ``run`` make (unreadable members skipped, with why)."""
+    with console.status("Inferring the lineage from the weights..."):
+        return check_lineage(family)
+
+
+def check_to_dict(check: LineageCheck) -> dict[str, object]:
+    return {**inference_to_dict(check.inference), "warnings": list(check.warnings)}
 
 
 @handles_errors

@@ -143,6 +143,22 @@ def _adapter_edge(lora: LoraWeights, full: list[FullWeights], full_edges: list[t
     return InferredEdge(full[parent].name, lora.name, distance, float(support), "adapter delta")
 
 
+@dataclass(frozen=True)
+class LineageCheck:
+    """The declared lineage checked against the weights."""
+
+    inference: Inference
+    warnings: tuple[str, ...]
+
+
+def check_lineage(family: Family, *, n_boot: int = 200, seed: int = 0) -> LineageCheck:
+    """Infer the lineage (unreadable members skipped) and warn where the declared one differs;
+    a member the inference skipped is said so once."""
+    inference = infer_family(family, n_boot=n_boot, seed=seed, strict=False)
+    skipped = tuple(f"lineage from weights: {m} skipped ({why})" for m, why in inference.skipped)
+    return LineageCheck(inference, disagreements(family, inference) + skipped)
+
+
 def disagreements(family: Family, inference: Inference) -> tuple[str, ...]:
     """One warning per member whose declared parent is not the one its weights show."""
     inferred = inference.parents
