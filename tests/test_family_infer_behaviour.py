@@ -1,0 +1,40 @@
+"""The behavioural tree (Chow-Liu tree of error consistency) on hand-made kappa matrices."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from auditkit.analyze.behaviour_tree import behaviour_tree
+
+MODELS = ["base", "a", "b", "c"]
+#                base   a     b     c
+K = np.array([[1.0, 0.60, 0.50, 0.20],
+              [0.60, 1.0, 0.30, 0.70],
+              [0.50, 0.30, 1.0, 0.10],
+              [0.20, 0.70, 0.10, 1.0]])
+
+
+def test_the_tree_follows_the_strongest_kappa_and_hangs_from_the_declared_root() -> None:
+    declared = {"base": None, "a": "base", "b": "base", "c": "a"}
+    tree = behaviour_tree(MODELS, K, declared)
+    assert tree.parents == {"base": None, "a": "base", "b": "base", "c": "a"}
+    assert tree.kappa == {"a": 0.60, "b": 0.50, "c": 0.70}
+    assert tree.agreement == 1.0
+
+
+def test_a_declared_edge_the_failures_do_not_support_lowers_the_agreement() -> None:
+    declared = {"base": None, "a": "base", "b": "base", "c": "b"}   # c really behaves like a
+    tree = behaviour_tree(MODELS, K, declared)
+    assert tree.parents["c"] == "a"
+    assert math.isclose(tree.agreement, 2 / 3)
+
+
+def test_undefined_kappa_counts_as_chance() -> None:
+    K2 = K.copy()
+    K2[0, 3] = K2[3, 0] = np.nan          # base-c and a-c undefined (kappa 0): c's best
+    K2[1, 3] = K2[3, 1] = np.nan          # link left is b, at kappa 0.10
+    tree = behaviour_tree(MODELS, K2, {"base": None})
+    assert tree.parents == {"base": None, "a": "base", "b": "base", "c": "b"}
+    assert tree.kappa["c"] == 0.10
+    assert math.isnan(tree.agreement)     # no declared edge
