@@ -96,6 +96,31 @@ class Scoring:
 
 
 @dataclass(frozen=True, kw_only=True)
+class InferredEdgeEntry:
+    """One edge of the lineage inferred from the weights."""
+
+    parent: str = doc("the parent the weights show")
+    child: str = doc("the member")
+    distance: float = doc("mean relative weight distance (an adapter: its delta's relative "
+                          "norm)")
+    confidence: float = doc("bootstrap support of this parent over the weight matrices")
+    evidence: str = doc("`weights` (full models) or `adapter delta`")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LineageCheckEntry:
+    """The declared lineage checked against the weights (`--check-lineage`;
+    docs/family-format.md)."""
+
+    edges: tuple[InferredEdgeEntry, ...] = doc("the inferred edges")
+    roots: tuple[str, ...] = doc("the roots of the inferred trees")
+    warnings: tuple[str, ...] = doc("where the declared parents disagree with the weights, "
+                                    "and members the inference skipped")
+    used: bool = doc("whether the run took the inferred parent of members that declare none "
+                     "(`--infer-lineage`)", False)
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunManifest:
     """A run's provenance: what was scored, with what, where and how."""
 
@@ -113,6 +138,8 @@ class RunManifest:
     config: str | None = doc("hash of the scoring configuration", None)
     timings: Timings = doc("wall-clock seconds")
     scoring: Scoring | None = doc("what scoring did", None)
+    lineage_check: LineageCheckEntry | None = doc("the lineage inferred from the weights and "
+                                                  "its disagreements (null: not checked)", None)
 
     @property
     def lineage(self) -> Lineage:
