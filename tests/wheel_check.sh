@@ -15,7 +15,7 @@ step() { printf '%s wheel-check: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 quiet() { "$@" > "$work/step.log" 2>&1 || { cat "$work/step.log"; echo "wheel-check: failed: $*" >&2; exit 1; }; }
 
 step "building the wheel"
-(cd "$repo" && quiet "$build_py" -m pip wheel -q --no-deps --no-build-isolation -w "$work/dist" .)
+(cd "$repo" && quiet "$build_py" -m pip wheel -q --no-deps -w "$work/dist" .)
 wheel=$(ls "$work"/dist/auditkit-*.whl)
 n=$(unzip -Z1 "$wheel" | grep -c '^auditkit/_battery/.*\.yaml$' || true)
 [ "$n" -eq "$(find "$repo/probes" -name '*.yaml' | wc -l)" ] \
