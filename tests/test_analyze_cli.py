@@ -98,7 +98,7 @@ def test_cli_writes_analysis(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted([f"{t}.parquet" for t in TABLES]
                                                            + ["summary.json"])
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["schema"] == 3 and summary["multiple_comparisons"]["method"] == "holm"
+    assert summary["schema"] == 4 and summary["multiple_comparisons"]["method"] == "holm"
     assert summary["parameters"] == {"seed": 3, "n_bootstrap": 50, "n_permutations": 50}
     assert summary["headline"]["n_models"] == 7 and len(summary["scopes"]) == 6
     edges = pd.read_parquet(out / "edges.parquet")
