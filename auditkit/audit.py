@@ -42,6 +42,7 @@ from auditkit.store import (
 )
 from auditkit.store.cache import CACHE_FILE as CACHE_FILE
 from auditkit.store.cache import default_cache_path
+from auditkit.store.manifest import LineageCheckEntry
 from auditkit.types import Family, ModelNode, Probe
 
 
@@ -64,6 +65,8 @@ class AuditOptions:
     backend: BackendSettings = field(default_factory=BackendSettings)
     judge: str | None = None                  # None: each generation probe's scoring.judge
     judge_args: Mapping[str, Any] = field(default_factory=dict)   # see JudgeChoice
+    check_lineage: bool = False               # infer the lineage from weights, warn (manifest)
+    infer_lineage: bool = False               # ... and take it where no parent is declared
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ def run_audit(options: AuditOptions, *, progress: Progress | None = None,
     config = ready.config
     manifest = run_manifest(ready.family, probes, options, stats, device=config.device,
                             dtype=config.dtype, config=config.key, judging=judged.probes,
+                            lineage_check=ready.lineage_check,
                             timings={"setup_s": t_loaded - t0, "scoring_s": t_scored - t_loaded,
                                      "judging_s": t_judged - t_scored,
                                      "total_s": time.perf_counter() - t0})
@@ -154,6 +158,7 @@ class _Ready:
     config: ScoringConfig
     executor: Executor
     run_dir: Path
+    lineage_check: LineageCheckEntry | None = None
 
 
 def _prepare(options: AuditOptions, family: Family | None, open_backend: BackendOpener | None,
@@ -161,6 +166,7 @@ def _prepare(options: AuditOptions, family: Family | None, open_backend: Backend
     """Discover the family (unless given) and check everything the scoring needs."""
     if family is None:
         family = load_family(options.family_dir, allow_pickle=options.backend.allow_pickle)
+    family, checked = _checked_lineage(family, options)
     if isinstance(progress, FamilyProgress):
         progress.family_found(family)
     models = _check_models(family, options.models)
@@ -170,7 +176,24 @@ def _prepare(options: AuditOptions, family: Family | None, open_backend: Backend
     if open_backend is None:
         open_backend = get_backend(options.backend.backend, family, options.backend)
     return _Ready(family, models, open_backend, scoring_config(open_backend),
-                  get_executor(options.backend.executor, options.backend), run_dir)
+                  get_executor(options.backend.executor, options.backend), run_dir, checked)
+
+
+def _checked_lineage(family: Family, options: AuditOptions,
+                     ) -> tuple[Family, LineageCheckEntry | None]:
+    """With ``check_lineage`` or ``infer_lineage``: the lineage inferred from the weights
+    (auditkit.family.infer) for the manifest; with ``infer_lineage`` the family again, its
+    members that declare no parent given the inferred one."""
+    if not (options.check_lineage or options.infer_lineage):
+        return family, None
+    from auditkit.family.infer import check_entry, check_lineage
+
+    check = check_lineage(family)
+    if options.infer_lineage:
+        parents = {e.child: e.parent for t in check.inference.trees for e in t.edges}
+        family = load_family(options.family_dir, allow_pickle=options.backend.allow_pickle,
+                             weight_parents=parents)
+    return family, check_entry(check, used=options.infer_lineage)
 
 
 def _judge_progress(progress: Progress | None) -> JudgeProgress | None:
@@ -219,7 +242,8 @@ def default_run_dir(family: Family) -> Path:
 def run_manifest(family: Family, probes: Sequence[Probe], options: AuditOptions,
                  stats: ScoringStats, *, device: str, dtype: str, config: str,
                  timings: dict[str, float],
-                 judging: Mapping[str, ProbeJudging] | None = None) -> RunManifest:
+                 judging: Mapping[str, ProbeJudging] | None = None,
+                 lineage_check: LineageCheckEntry | None = None) -> RunManifest:
     """The run's provenance (docs/run-format.md); ``judging``: who judged each generation
     probe (:func:`auditkit.judge.apply.judge_results`)."""
     judging = judging or {}
@@ -237,7 +261,8 @@ def run_manifest(family: Family, probes: Sequence[Probe], options: AuditOptions,
         config=config, timings=Timings(**{k: round(v, 3) for k, v in timings.items()}),
         scoring=Scoring(scored=stats.scored, cached=stats.cached,
                         groups_loaded=tuple(stats.groups_loaded),
-                        groups=tuple(GroupTiming(**g) for g in stats.group_timings)))
+                        groups=tuple(GroupTiming(**g) for g in stats.group_timings)),
+        lineage_check=lineage_check)
 
 
 def _probe_judge(judging: ProbeJudging | None) -> ProbeJudge | None:

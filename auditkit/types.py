@@ -14,7 +14,7 @@ from typing import Any, Literal
 from auditkit.lineage import Lineage
 
 ModelKind = Literal["full", "lora", "gguf", "external"]   # external: outputs from elsewhere
-ParentSource = Literal["manifest", "adapter", "config", "none"]
+ParentSource = Literal["manifest", "adapter", "config", "weights", "none"]
 # (file name, size, mtime_ns, ctime_ns, inode) of each file, sorted: see auditkit.family.stamp
 Stamp = tuple[tuple[str, int, int, int, int], ...]
 Expectation = Literal["refuse", "comply"]

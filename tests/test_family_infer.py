@@ -146,3 +146,23 @@ def test_bad_files_are_named(fam: Path, tmp_path: Path) -> None:
 def test_an_unknown_root_is_an_error(fam: Path) -> None:
     with pytest.raises(AuditError, match="--root names no member"):
         infer_members(_members(fam, ["m0", "m2"]), root="nope")  # type: ignore[arg-type]
+
+
+def test_run_records_the_check_and_can_take_the_inferred_tree(fam: Path, tmp_path: Path) -> None:
+    from gate_helpers import write_probes
+
+    probes = write_probes(tmp_path / "probes")
+    result = CliRunner().invoke(app, ["run", "--family", str(fam), "--probes", str(probes),
+                                      "--out", str(tmp_path / "run"), "--backend", "fake",
+                                      "--infer-lineage"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    check = manifest["lineage_check"]
+    assert check["used"] is True
+    inferred = {e["child"]: e["parent"] for e in check["edges"]}
+    assert set(inferred) | set(check["roots"]) == set(TRUTH)
+    # no member declares a parent, so the run's tree is the inferred one
+    assert {m["name"]: m["family_parent"] for m in manifest["models"]} == \
+        {n: inferred.get(n) for n in TRUTH}
+    assert "warning (lineage from weights): m3 declares no parent" in " ".join(
+        result.stdout.split())

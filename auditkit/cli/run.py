@@ -45,6 +45,7 @@ from auditkit.cli._common import (
 )
 from auditkit.cli.analyze import print_analysis
 from auditkit.cli.family import family_tree
+from auditkit.cli.family_infer import CHECK_LINEAGE_OPTION
 from auditkit.cli.progress import LineRunProgress, progress_display
 from auditkit.score.settings import BackendSettings
 
@@ -162,6 +163,10 @@ def run(
     judge_arg: list[str] | None = JUDGE_ARG_OPTION,
     allow_pickle: bool = ALLOW_PICKLE_OPTION,
     trust_remote_code: bool = TRUST_REMOTE_CODE_OPTION,
+    check_lineage: bool = CHECK_LINEAGE_OPTION,
+    infer_lineage: bool = typer.Option(False, "--infer-lineage", help="Check the lineage "
+                                       "against the weights and give each member that declares "
+                                       "no parent the one its weights show."),
 ) -> None:
     """Audit a family: score every member on the probes (only what the cache lacks), judge
     the replies of generation probes (only what the judgement cache lacks), write the
@@ -179,7 +184,8 @@ def run(
                            categories=tuple(category or ()),
                            selection=selection_of(quick, selection),
                            models=tuple(model or ()), out_dir=out, fresh=fresh, seed=seed,
-                           backend=settings, judge=judge, judge_args=judge_args_of(judge_arg))
+                           backend=settings, judge=judge, judge_args=judge_args_of(judge_arg),
+                           check_lineage=check_lineage, infer_lineage=infer_lineage)
     try:
         with progress_display(console, _progress_bar, RunProgress, LineRunProgress) as shown:
             result = audit_family(options, progress=shown)
@@ -195,6 +201,9 @@ def run(
                   f"({result.manifest.dtype}).")
     for line in judge_lines(result.manifest):
         console.print(line, soft_wrap=True)
+    checked = result.manifest.lineage_check
+    for warning in checked.warnings if checked else ():
+        console.print(f"[yellow]warning (lineage from weights):[/] {escape(warning)}")
     console.print(failure_table(result.results))
     print_analysis(result.analysis, result.run_dir)
     console.print(f"Run directory: [bold]{result.run_dir}[/]")

@@ -5,6 +5,7 @@ No torch here: weights are only hashed and their headers read. Loading is
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,11 @@ __all__ = ["load_family", "family_to_dict", "load_family_manifest", "files_hashe
 NO_TOKENIZER = "no tokenizer in this model or its ancestors; it cannot be loaded"
 
 
-def load_family(root: Path, *, allow_pickle: bool = False) -> Family:
-    """Discover the family under ``root``: members in topological order, fingerprints, warnings."""
+def load_family(root: Path, *, allow_pickle: bool = False,
+                weight_parents: Mapping[str, str] | None = None) -> Family:
+    """Discover the family under ``root``: members in topological order, fingerprints, warnings.
+    ``weight_parents``: parents inferred from the weights (auditkit.family.infer), taken for
+    the members that declare none (parent source ``weights``)."""
     root = _check_root(Path(root))
     manifest_path = root / MANIFEST_NAME
     manifest = load_family_manifest(manifest_path) if manifest_path.exists() else None
@@ -40,6 +44,8 @@ def load_family(root: Path, *, allow_pickle: bool = False) -> Family:
                          "(with config.json or adapter_config.json) or .gguf files below it")
     members = {m.name: m for m in name_members(cands, manifest)}
     links = resolve_links(list(members.values()), manifest, root)
+    links = {n: Link(weight_parents[n], "weights") if link.source == "none"
+             and n in (weight_parents or {}) else link for n, link in links.items()}
     lineage = lineage_of(links, where=manifest_path if manifest else root)
     nodes: dict[str, ModelNode] = {}
     for name in lineage.topological():

@@ -25,6 +25,7 @@ from auditkit.family.infer_tree import (
 )
 from auditkit.family.infer_weights import FullWeights, LoraWeights, fits, read_member
 from auditkit.lineage import Lineage
+from auditkit.store.manifest import InferredEdgeEntry, LineageCheckEntry
 from auditkit.types import Family, ModelKind, ModelNode
 
 
@@ -157,6 +158,16 @@ def check_lineage(family: Family, *, n_boot: int = 200, seed: int = 0) -> Lineag
     inference = infer_family(family, n_boot=n_boot, seed=seed, strict=False)
     skipped = tuple(f"lineage from weights: {m} skipped ({why})" for m, why in inference.skipped)
     return LineageCheck(inference, disagreements(family, inference) + skipped)
+
+
+def check_entry(check: LineageCheck, *, used: bool) -> LineageCheckEntry:
+    """The check as the run manifest records it."""
+    edges = tuple(InferredEdgeEntry(parent=e.parent, child=e.child,
+                                    distance=round(e.distance, 6),
+                                    confidence=round(e.confidence, 3), evidence=e.evidence)
+                  for t in check.inference.trees for e in t.edges)
+    roots = tuple(r for t in check.inference.trees for r in t.roots)
+    return LineageCheckEntry(edges=edges, roots=roots, warnings=check.warnings, used=used)
 
 
 def disagreements(family: Family, inference: Inference) -> tuple[str, ...]:
