@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from report_helpers import PROBES, item_ids, make_run
 
 from auditkit.analyze.io import analyze_run
 from auditkit.analyze.native import ITEM_COLUMNS, NATIVE_ITEMS_FILE
 from auditkit.analyze.simulate_run import SimProbe
 from auditkit.report import render_reports
-from report_helpers import PROBES, item_ids, make_run
 
 CROWS = SimProbe("bias.crows_pairs", "pair", "bias", "multiple", 40)
 PARENTS = {"base": None, "child": "base", "grandchild": "child"}
@@ -87,3 +87,21 @@ def test_a_run_without_benchmarks_says_so(tmp_path: Path) -> None:
     assert "No imported benchmark probes in this run" in (run / "report.html").read_text()
     assert "No imported benchmark probes in this run" in (run / "report.md").read_text()
     assert json.loads((run / "summary.json").read_text())["benchmarks"] == {}
+
+
+def test_dataset_text_in_the_benchmarks_section_is_escaped(tmp_path: Path) -> None:
+    """Subset names come from the dataset's files: markup in them is shown, never run."""
+    run = make_run(tmp_path / "run", parents=PARENTS, probes=(*PROBES, CROWS), analyze=False,
+                   inject=False)
+    ids = item_ids(CROWS)
+    hostile = "<script>window.__pwned=4</script>"
+    items = pd.DataFrame({"probe": CROWS.name, "item": ids, "benchmark": "crows_pairs",
+                          "subset": [hostile if j % 2 else "race|color" for j in range(len(ids))],
+                          "condition": "", "unit": ids, "unknown": -1, "biased": 0})
+    items.astype(ITEM_COLUMNS).to_parquet(run / NATIVE_ITEMS_FILE, index=False)
+    analyze_run(run, n_bootstrap=20, n_permutations=20)
+    render_reports(run)
+    html = (run / "report.html").read_text()
+    assert hostile not in html and "&lt;script&gt;window.__pwned=4&lt;/script&gt;" in html
+    md = (run / "report.md").read_text()
+    assert hostile not in md and "race\\|color" in md
