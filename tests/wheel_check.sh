@@ -17,7 +17,9 @@ quiet() { "$@" > "$work/step.log" 2>&1 || { cat "$work/step.log"; echo "wheel-ch
 step "building the wheel"
 (cd "$repo" && quiet "$build_py" -m pip wheel -q --no-deps -w "$work/dist" .)
 wheel=$(ls "$work"/dist/auditkit-*.whl)
-n=$(unzip -Z1 "$wheel" | grep -c '^auditkit/_battery/.*\.yaml$' || true)
+n=$("$build_py" -c 'import sys, zipfile
+print(sum(n.startswith("auditkit/_battery/") and n.endswith(".yaml")
+          for n in zipfile.ZipFile(sys.argv[1]).namelist()))' "$wheel")
 [ "$n" -eq "$(find "$repo/probes" -name '*.yaml' | wc -l)" ] \
     || { echo "wheel-check: the wheel holds $n battery files, probes/ more" >&2; exit 1; }
 step "the wheel holds the battery ($n files); installing it in a clean venv"
