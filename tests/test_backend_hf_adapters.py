@@ -123,3 +123,20 @@ def test_adapter_with_a_base_outside_the_family_loads_on_that_base(family, alone
     want = alone["a1"].loglikelihood(REQUESTS, adapters=["a1"] * len(REQUESTS))
     assert [g for _, g in got] == [w for _, w in want]
     assert [lp for lp, _ in got] == pytest.approx([lp for lp, _ in want], abs=1e-4)
+
+
+def test_single_adapter_batches_equal_mixed(family, mixed):
+    single = load_group(family["base"], {"a1": family["a1"], "a2": family["a2"]},
+                        device="cpu", token_budget=64, adapter_batches="single")
+    requests, adapters = interleave(REQUESTS)
+    mixed.share_min_ratio = single.share_min_ratio = 1.3
+    want = mixed.loglikelihood(requests, adapters=adapters)
+    got = single.loglikelihood(requests, adapters=adapters)
+    for (lp, greedy), (want_lp, want_greedy) in zip(got, want):
+        assert lp == pytest.approx(want_lp, abs=1e-4)
+        assert greedy == want_greedy
+    gen_requests, gen_adapters = interleave(PROMPTS)
+    assert single.generate(gen_requests, adapters=gen_adapters) == mixed.generate(
+        gen_requests, adapters=gen_adapters)
+    # the last adapter set active stays loaded but never leaks into mixed scoring
+    assert mixed.loglikelihood(requests, adapters=adapters) == want

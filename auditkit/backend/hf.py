@@ -12,8 +12,9 @@ enough tokens (see :mod:`auditkit.backend.share` and :mod:`auditkit.backend.logl
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal, TypeVar
 
 import torch
 
@@ -34,6 +35,7 @@ from auditkit.errors import AuditError
 from auditkit.score.backend import Adapters, check_adapters
 from auditkit.types import GenerationRequest, LoglikelihoodRequest
 
+R = TypeVar("R")
 BASE_ADAPTER = "__base__"        # PEFT's name for "no adapter" in mixed-adapter batches
 DEFAULT_WINDOW = 2048            # context window when neither config nor tokenizer gives one
 
@@ -51,7 +53,8 @@ class HFBackend:
     def __init__(self, model: Any, tokenizer: Any, *, device: str, dtype: torch.dtype,
                  token_budget: int | None = None, max_batch_size: int | None = None,
                  positions_only: bool = True, share_contexts: bool = True,
-                 share_min_ratio: float = 1.3, own_decoding: bool = True) -> None:
+                 share_min_ratio: float = 1.3, own_decoding: bool = True,
+                 adapter_batches: Literal["mixed", "single"] = "mixed") -> None:
         self.device = torch.device(device)
         self.dtype = dtype
         self.model = model.eval()
@@ -68,6 +71,8 @@ class HFBackend:
         self.own_decoding = (own_decoding and self.positions_only
                              and cache_sharing_safe(model.config))
         self.share_min_ratio = share_min_ratio
+        self.adapter_batches = adapter_batches
+        self._single = False                      # inside _only: one adapter set active
         self.max_len = context_window(model, tokenizer)
         self.pad_id = pad_token_id(tokenizer)
         self.stop_ids = stop_token_ids(tokenizer, getattr(model, "generation_config", None))
@@ -96,7 +101,8 @@ class HFBackend:
                                                strip_space=self.strip_space)
         units = [loglik.Unit(a, encoded[r]) for a, r in distinct]
         with torch.inference_mode():
-            scores = self._score_units(units)
+            scores = self._each_adapter([u.adapter for u in units], lambda idx: self._score_units(
+                [units[i] for i in idx]))
         by_key = dict(zip(distinct, scores))
         return [by_key[k] for k in keys]
 
@@ -162,8 +168,35 @@ class HFBackend:
                                "kept positions")
         return logits, (out.past_key_values if use_cache else None)
 
+    def _each_adapter(self, adapters: Sequence[str | None],
+                      fn: Callable[[list[int]], list[R]]) -> list[R]:
+        """``fn`` over all indices at once (mixed-adapter batches), or with ``adapter_batches=
+        "single"`` over each adapter's indices in turn with only that adapter active."""
+        if self.adapter_batches == "mixed" or not self.adapter_names:
+            return fn(list(range(len(adapters))))
+        out: dict[int, R] = {}
+        for name in dict.fromkeys(adapters):
+            idx = [i for i, a in enumerate(adapters) if a == name]
+            with self._only(name):
+                out.update(zip(idx, fn(idx)))
+        return [out[i] for i in range(len(adapters))]
+
+    @contextmanager
+    def _only(self, name: str | None) -> Iterator[None]:
+        """Only adapter ``name`` (None: none) is active; forwards name no adapters meanwhile."""
+        self._single = True
+        try:
+            if name is None:
+                with self.model.disable_adapter():
+                    yield
+            else:
+                self.model.set_adapter(name)
+                yield
+        finally:
+            self._single = False
+
     def _adapter_kwargs(self, adapters: Sequence[str | None]) -> dict[str, Any]:
-        if self.adapter_names:
+        if self.adapter_names and not self._single:
             return {"adapter_names": [a if a is not None else BASE_ADAPTER for a in adapters]}
         return {}
 
@@ -178,8 +211,9 @@ class HFBackend:
         todo.sort(key=lambda k: (-(len(prompts[k]) + k[1].max_new_tokens), -len(prompts[k])))
         lengths = [len(prompts[k]) + k[1].max_new_tokens for k in todo]
         with torch.inference_mode():
-            texts = self.gen_runner.run(lengths, lambda batch: self._generate_batch(
-                [todo[j] for j in batch], prompts))
+            texts = self._each_adapter([k[0] for k in todo], lambda idx: self.gen_runner.run(
+                [lengths[i] for i in idx],
+                lambda batch: self._generate_batch([todo[idx[j]] for j in batch], prompts)))
         by_key = dict(zip(todo, texts))
         return [by_key.get(k, "") for k in keys]
 

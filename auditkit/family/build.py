@@ -113,7 +113,8 @@ def train_settings(model: ModelSpec, *, steps_scale: float) -> dict[str, Any]:
     from auditkit.backend.train import TrainConfig  # no torch import at module import time
 
     config = TrainConfig(steps=max(1, round(model.steps * steps_scale)), lr=model.lr,
-                         seed=model.seed, merge=model.method == "full", base_ref=model.parent)
+                         seed=model.seed, merge=model.method == "full", base_ref=model.parent,
+                         batch_size=model.batch_size)
     settings = asdict(config)
     settings["targets"] = list(settings["targets"])
     return settings

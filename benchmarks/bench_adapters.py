@@ -1,0 +1,133 @@
+"""Adapter scaling: a quick audit of the base and its first N LoRA children, N = 0, 8, 16, ...
+
+    .venv/bin/python benchmarks/bench_adapters.py --family FAMILY --n 0 8 16 32 64 \
+        --batches mixed --probe bias.gender.pairs --probe bias.gender.bbq
+
+FAMILY is one built by ``auditkit family build`` from ``auditkit family spec-loras`` (a base and
+children ``lora-00``...). Each (N, batching) is one new process running ``run_audit`` exactly as
+``auditkit run --fresh --selection quick --probe ... --model base --model lora-00 ...`` does, with
+the ``hf`` backend told to batch adapters ``mixed`` (PEFT mixed-adapter batches) or ``single``
+(one adapter at a time, only it active). Measured from outside: wall, CPU (user + system, from
+``wait4``), peak RSS; from inside: seconds loading the group and scoring, and the adapters
+loaded. The fingerprints come from a cache warmed before the first run (a one-off cost).
+Per-adapter cost = (CPU(N) - CPU(0)) / N, against CPU(0), the bare base scored alone.
+Results: ``benchmarks/out/adapters-<stamp>.json`` and a printed table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def worker(args: argparse.Namespace) -> None:
+    """One audit in this process; writes its inside timings to ``args.out``."""
+    from auditkit.audit import AuditOptions, run_audit
+    from auditkit.backend.hf import HFBackend
+    from auditkit.backend.opener import GroupOpener
+    from auditkit.family import load_family
+    from auditkit.score.settings import BackendSettings
+
+    timings: dict[str, Any] = {"open_s": 0.0}
+
+    class Opener(GroupOpener):   # the hf backend, with the adapter batching asked for
+        def _open(self, group: Any) -> HFBackend:
+            start = time.perf_counter()
+            backend = super()._open(group)
+            timings["open_s"] += time.perf_counter() - start
+            timings["adapters"] = len(backend.adapter_names)
+            return backend
+
+        def _backend(self, model: Any, tokenizer: Any) -> HFBackend:
+            return HFBackend(model, tokenizer, device=self.device, dtype=self.dtype,
+                             adapter_batches=args.batches)
+
+    family = load_family(args.family)
+    children = sorted(n for n in family.names if n.startswith("lora-"))[:args.n]
+    settings = BackendSettings(threads=args.threads)
+    options = AuditOptions(family_dir=args.family, selection="quick",
+                           probe_names=tuple(args.probe), models=("base", *children),
+                           out_dir=Path(tempfile.mkdtemp()) / "run", fresh=True,
+                           backend=settings)
+    start = time.perf_counter()
+    run = run_audit(options, open_backend=Opener(family, settings), family=family)
+    timings.update(run_audit_s=time.perf_counter() - start, outcomes=run.stats.scored,
+                   groups_loaded=run.stats.groups_loaded)
+    Path(args.out).write_text(json.dumps(timings))
+
+
+def measure(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"worker failed: {cmd}")
+    return {"wall_s": round(time.perf_counter() - start, 2),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "load_before": round(load, 2)}
+
+
+def drive(args: argparse.Namespace) -> None:
+    out = HERE / "out" / f"adapters-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(exist_ok=True)
+    cache = tempfile.mkdtemp(prefix="ak-adapters-cache-")
+    env = dict(os.environ, AUDITKIT_CACHE_DIR=cache, OMP_NUM_THREADS=str(args.threads),
+               HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    subprocess.run([sys.executable, "-m", "auditkit", "family", "show", str(args.family)],
+                   env=env, check=True, stdout=subprocess.DEVNULL)   # warms the fingerprints
+    rows = []
+    for n in args.n:
+        for batches in args.batches:
+            inside = Path(cache) / f"inside-{n}-{batches}.json"
+            cmd = [sys.executable, __file__, "worker", "--family", str(args.family), "--n",
+                   str(n), "--batches", batches, "--threads", str(args.threads),
+                   "--out", str(inside), *(x for p in args.probe for x in ("--probe", p))]
+            row = {"n": n, "batches": batches, **measure(cmd, env),
+                   **json.loads(inside.read_text())}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            out.write_text(json.dumps({"probes": args.probe, "threads": args.threads,
+                                       "rows": rows}, indent=2))
+    table(rows)
+
+
+def table(rows: list[dict[str, Any]]) -> None:
+    bare = {r["batches"]: r for r in rows if r["n"] == 0}
+    print("| N | batches | wall s | CPU s | peak RSS MB | load | CPU per adapter / bare |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        zero = bare.get(r["batches"])
+        ratio = ((r["cpu_s"] - zero["cpu_s"]) / r["n"] / zero["cpu_s"]
+                 if zero and r["n"] else float("nan"))
+        print(f"| {r['n']} | {r['batches']} | {r['wall_s']} | {r['cpu_s']} | "
+              f"{r['peak_rss_mb']} | {r['load_before']} | {ratio:.2f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", nargs="?", default="drive", choices=("drive", "worker"))
+    parser.add_argument("--family", type=Path, required=True)
+    parser.add_argument("--n", type=int, nargs="+", default=[0, 8, 16, 32, 64])
+    parser.add_argument("--batches", nargs="+", default=["mixed"])
+    parser.add_argument("--probe", action="append", default=[])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if args.mode == "worker":
+        args.n, args.batches = args.n[0], args.batches[0]
+        worker(args)
+    else:
+        drive(args)
+
+
+if __name__ == "__main__":
+    main()
