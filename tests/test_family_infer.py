@@ -166,3 +166,6 @@ def test_run_records_the_check_and_can_take_the_inferred_tree(fam: Path, tmp_pat
         {n: inferred.get(n) for n in TRUTH}
     assert "warning (lineage from weights): m3 declares no parent" in " ".join(
         result.stdout.split())
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "From the weights" in html and "From the failures" in html
+    assert "Declared (inferred parents taken)" in html

@@ -38,3 +38,19 @@ def test_undefined_kappa_counts_as_chance() -> None:
     assert tree.parents == {"base": None, "a": "base", "b": "base", "c": "b"}
     assert tree.kappa["c"] == 0.10
     assert math.isnan(tree.agreement)     # no declared edge
+
+
+def test_the_report_partial_escapes_names_and_flags_differing_parents() -> None:
+    from auditkit.report.html import environment
+    from auditkit.report.lineage_trees import LineageTrees, TreeLine
+
+    evil = TreeLine("<script>x</script>", "κ 0.50", True, ())
+    view = LineageTrees(declared=(TreeLine("base", "", False, ()),),
+                        weights=(TreeLine("base", "", False, (evil,)),),
+                        behaviour=(TreeLine("base", "", False, ()),),
+                        warnings=("a <b> declares base, but ...",), agreement="50%",
+                        weights_used=False)
+    html = environment().get_template("lineage_trees.html.j2").render(lineage_trees=view)
+    assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    assert 'class="name differs"' in html and "a &lt;b&gt; declares base" in html
+    assert "holds 50% of the declared edges" in html

@@ -30,6 +30,7 @@ from auditkit.report.judges import (
     with_judge_column,
     with_unsure_column,
 )
+from auditkit.report.lineage_trees import lineage_trees
 from auditkit.report.load import RunReportData
 from auditkit.report.systemic import SYSTEMIC_SHARE, find_systemic
 from auditkit.report.tables import (
@@ -83,6 +84,7 @@ def build_context(data: RunReportData, options: ReportOptions = ReportOptions())
         "cluster_order": cluster_order(analysis, order),
         "tree": lineage_tree(data.lineage, _kinds(manifest), analysis.rates, analysis.edges,
                              alpha=options.alpha),
+        "lineage_trees": lineage_trees(manifest, _pooled(analysis.pairs), order),
         "tables": tables(analysis, manifest, order, judges),
         "benchmarks": benchmark_views(analysis, order),
         "charts": chart_set(analysis, order, judges),
@@ -129,6 +131,10 @@ def provenance(manifest: RunManifest, analysis: Analysis) -> dict[str, Any]:
             "device": manifest.device, "dtype": manifest.dtype, "seed": manifest.seed,
             "selection": manifest.selection or "all items", "config": manifest.config or "",
             "analysis": params}
+
+
+def _pooled(pairs: pd.DataFrame) -> pd.DataFrame:
+    return pairs[pairs["level"] == "pooled"]
 
 
 def _kinds(manifest: RunManifest) -> dict[str, str]:
