@@ -101,8 +101,8 @@ def test_engine_chunks_pool_and_sort_log_likelihood_items():
                      description="", source="", license="", items=tuple(items),
                      scoring=dict(get_kind(kind).scoring_defaults))
 
-    pairs = probe("p", "pair", [PairItem(id=f"p{i}", stereotype="a" * i, anti_stereotype="b" * i)
-                                for i in range(1, 6)])
+    pairs = probe("p", "pair", [PairItem(id=f"p{i}", stereotype="a" * 25 * i,
+                                         anti_stereotype="b" * 25 * i) for i in range(1, 6)])
     choice = probe("c", "choice", [ChoiceItem(id=f"c{i}", context="x" * (3 * i), question="q",
                                               options=("o1", "o2"), gold=0)
                                    for i in range(1, 4)])
@@ -114,4 +114,4 @@ def test_engine_chunks_pool_and_sort_log_likelihood_items():
     assert lengths == sorted(lengths, reverse=True)            # longest first, across probes
     assert any(len({p.name for p, _, _ in c}) == 2 for c in chunks)   # a chunk mixes probes
     ids = [item.id for c in chunks for _, item, _ in c]
-    assert sorted(ids) == sorted(need["p"]) + sorted(need["c"])  # every item exactly once
+    assert sorted(ids) == sorted([*need["p"], *need["c"]])  # every item exactly once
