@@ -44,8 +44,9 @@ def load_family(root: Path, *, allow_pickle: bool = False,
                          "(with config.json or adapter_config.json) or .gguf files below it")
     members = {m.name: m for m in name_members(cands, manifest)}
     links = resolve_links(list(members.values()), manifest, root)
-    links = {n: Link(weight_parents[n], "weights") if link.source == "none"
-             and n in (weight_parents or {}) else link for n, link in links.items()}
+    inferred = dict(weight_parents or {})
+    links = {n: Link(inferred[n], "weights") if link.source == "none" and n in inferred
+             else link for n, link in links.items()}
     lineage = lineage_of(links, where=manifest_path if manifest else root)
     nodes: dict[str, ModelNode] = {}
     for name in lineage.topological():

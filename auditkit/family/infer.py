@@ -90,8 +90,9 @@ def infer_members(members: Sequence[tuple[str, Path, ModelKind]], *, root: str |
     loras: list[LoraWeights] = []
     skipped: list[tuple[str, str]] = []
     for name, path, kind in members:
-        if kind == "gguf":
-            skipped.append((name, "GGUF (quantized weights) is not compared"))
+        if kind not in ("full", "lora"):
+            skipped.append((name, f"{kind} weights are not compared (only safetensors full "
+                                  "models and LoRA adapters)"))
             continue
         try:
             weights = read_member(name, path, kind)
@@ -100,7 +101,10 @@ def infer_members(members: Sequence[tuple[str, Path, ModelKind]], *, root: str |
                 raise
             skipped.append((name, str(err)))
             continue
-        (full if isinstance(weights, FullWeights) else loras).append(weights)
+        if isinstance(weights, FullWeights):
+            full.append(weights)
+        else:
+            loras.append(weights)
     groups: dict[str, list[FullWeights]] = {}
     for weights in full:
         groups.setdefault(weights.arch, []).append(weights)

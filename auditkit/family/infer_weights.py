@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -75,11 +75,11 @@ class LoraWeights:
 MemberWeights = FullWeights | LoraWeights
 
 
-def read_member(name: str, path: Path, kind: Literal["full", "lora", "gguf"]) -> MemberWeights:
+def read_member(name: str, path: Path, kind: str) -> MemberWeights:
     """The weight table of a discovered member; AuditError naming the file when unreadable."""
-    if kind == "gguf":
-        raise AuditError(path, "GGUF members are not read by the lineage inference (quantized "
-                         "weights); convert to safetensors to include it")
+    if kind not in ("full", "lora"):
+        raise AuditError(path, f"{kind} members are not read by the lineage inference (only "
+                         "safetensors full models and LoRA adapters)")
     return read_lora(name, path) if kind == "lora" else read_full(name, path)
 
 
@@ -212,8 +212,8 @@ def lora_delta(lora: LoraWeights, weight: str) -> np.ndarray:
     fan_in_fan_out)."""
     mod = lora.modules[weight]
     a, b = read_rows(mod.a), read_rows(mod.b)              # (r, in), (out, r)
-    delta = mod.scale * (b @ a)
-    return delta.T if mod.fan_in_fan_out else delta
+    delta: np.ndarray = mod.scale * (b @ a)
+    return np.ascontiguousarray(delta.T) if mod.fan_in_fan_out else delta
 
 
 def fits(lora: LoraWeights, full: FullWeights) -> bool:

@@ -134,7 +134,8 @@ def provenance(manifest: RunManifest, analysis: Analysis) -> dict[str, Any]:
 
 
 def _pooled(pairs: pd.DataFrame) -> pd.DataFrame:
-    return pairs[pairs["level"] == "pooled"]
+    pooled: pd.DataFrame = pairs.loc[pairs["level"] == "pooled"]
+    return pooled
 
 
 def _kinds(manifest: RunManifest) -> dict[str, str]:
