@@ -36,12 +36,12 @@ from pair_bench.dataset import pairs, write_csv  # noqa: E402
 REPO = HERE.parent
 
 
-def measure(cmd: list[str], env: dict[str, str], log: Path) -> dict[str, Any]:
+def measure(cmd: list[str], env: dict[str, str], log: Path, cwd: Path) -> dict[str, Any]:
     """Run ``cmd`` to completion: wall seconds, CPU seconds (user + system), peak RSS."""
     load = os.getloadavg()[0]
     start = time.perf_counter()
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -72,9 +72,9 @@ def probes_of(workload: str, path: Path) -> list[Any]:
 
 def commands(args: argparse.Namespace, probe: Path, tasks: list[str], out: Path,
              run: int) -> dict[str, list[str]]:
-    model_dir = args.family / args.model
+    model_dir = args.family.resolve() / args.model
     select = ["--probe", "bias.*.bbq"] if args.workload == "choice" else []
-    auditkit = [sys.executable, "-m", "auditkit", "run", "--family", str(args.family),
+    auditkit = [sys.executable, "-m", "auditkit", "run", "--family", str(args.family.resolve()),
                 "--model", args.model, "--probes", str(probe), *select, "--fresh",
                 "--threads", str(args.threads), "--out", str(out / f"auditkit-{run}")]
     lmeval = [str(args.lmeval_venv / "bin" / "lm_eval"), "--model", "hf", "--model_args",
@@ -126,7 +126,8 @@ def main() -> None:
     runs: dict[str, list[dict[str, Any]]] = {"auditkit": [], "lm-eval": []}
     for run in range(args.runs):
         for name, cmd in commands(args, probe, list(tasks), out, run).items():
-            runs[name].append(measure(cmd, env, out / f"{name}-{run}.log"))
+            # from the --src tree, so that `-m auditkit` imports it (and not the cwd's)
+            runs[name].append(measure(cmd, env, out / f"{name}-{run}.log", args.src or REPO))
             print(name, run, runs[name][-1], flush=True)
     last = args.runs - 1
     mine = read_auditkit(out / f"auditkit-{last}" / "results.parquet")
