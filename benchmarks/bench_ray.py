@@ -87,17 +87,17 @@ def compare(a: dict[tuple[str, str, str], Any], b: dict[tuple[str, str, str], An
             "max_score_diff": max(diffs, default=0.0)}
 
 
-def token_volume(args: argparse.Namespace, found: dict[tuple[str, str, str], Any]) -> dict[str, int]:
-    """Tokens per kind for the whole family: log-likelihood request tokens (context +
-    continuation), generation prompt tokens (chat template applied) and reply tokens."""
+def token_volume(args: argparse.Namespace, found: dict[tuple[str, str, str], Any],
+                 members: int) -> dict[str, int]:
+    """Tokens per kind for ``members`` models: log-likelihood request tokens (context +
+    continuation), generation prompts (chat template applied) and prompts to generate for;
+    then the reply tokens of the outcomes ``found``."""
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(Path(args.family) / "base")
-    family = load_family(args.family)
     probes = load_probes(names=args.probe or None, selection=args.selection)
     volume = {"loglik_tokens": 0, "prompt_tokens": 0, "reply_tokens": 0, "loglik_requests": 0,
-              "replies": 0}
-    members = len(family.models)
+              "prompts": 0, "replies": 0}
     for probe in probes:
         kind = get_kind(probe.kind)
         for item in probe.items:
@@ -109,8 +109,9 @@ def token_volume(args: argparse.Namespace, found: dict[tuple[str, str, str], Any
                 elif isinstance(req, GenerationRequest):
                     chat = tok.apply_chat_template([{"role": "user", "content": req.prompt}],
                                                    add_generation_prompt=True, tokenize=True)
-                    ids = chat["input_ids"] if isinstance(chat, dict) else chat
+                    ids = chat["input_ids"] if hasattr(chat, "keys") else chat
                     volume["prompt_tokens"] += members * len(ids)
+                    volume["prompts"] += members
     for (_, _, _), outcome in found.items():
         if outcome.output:
             volume["reply_tokens"] += len(tok(outcome.output)["input_ids"])
@@ -121,14 +122,20 @@ def token_volume(args: argparse.Namespace, found: dict[tuple[str, str, str], Any
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--family", type=Path, default=Path("models/demo"))
-    p.add_argument("--selection", default="quick")
+    p.add_argument("--selection", default="quick", help="a selection; `all`: every item")
     p.add_argument("--probe", action="append", help="probe name glob (repeatable)")
     p.add_argument("--config", action="append", choices=list(CONFIGS),
                    help="configurations to alternate (repeatable; default local and ray)")
     p.add_argument("--rounds", type=int, default=2, help="each round runs every configuration, "
                    "in reverse order every other round (ABBA)")
     p.add_argument("--json", type=Path, default=Path("/tmp/bench_ray.json"))
+    p.add_argument("--volume-only", action="store_true", help="score nothing: print the "
+                   "tokens one member sends through the model for the chosen probes")
     args = p.parse_args()
+    args.selection = None if args.selection == "all" else args.selection
+    if args.volume_only:
+        print(json.dumps(token_volume(args, {}, 1)))
+        return
     workdir = Path(tempfile.mkdtemp(prefix="bench-ray-"))
     configs = args.config or ["local", "ray"]
     order = [x for r in range(args.rounds) for x in (configs if r % 2 == 0 else configs[::-1])]
@@ -143,7 +150,7 @@ def main() -> None:
     result = {"args": {k: str(v) for k, v in vars(args).items()}, "runs": runs,
               "comparison": {name: compare(found, outcomes(run, args))
                              for name, run in others.items()},
-              "tokens": token_volume(args, found),
+              "tokens": token_volume(args, found, len(load_family(args.family).models)),
               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
     args.json.write_text(json.dumps(result, indent=1))
     print(json.dumps({k: result[k] for k in ("comparison", "tokens")}))
