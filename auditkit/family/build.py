@@ -227,7 +227,8 @@ def _tree_digest(root: Path) -> str:
 def write_manifest(spec: FamilySpec, out: Path, comment: str) -> Path:
     """Write ``family.yaml`` (atomically, and only when its text changes): each model's path,
     parent, kind, display name, tags and intent."""
-    entries = [(spec.base.name, None, "full", spec.base)]
+    entries: list[tuple[str, str | None, str, BaseSpec | ModelSpec]] = [
+        (spec.base.name, None, "full", spec.base)]
     entries += [(m.name, m.parent, "full" if m.method == "full" else "lora", m)
                 for m in spec.models]
     models = {name: {"path": name, "parent": parent, "kind": kind,

@@ -124,7 +124,7 @@ class _Reader:
         source = sources[0]
         text = self.value(data, source, str, "base", required=True)
         where = None if source == "gguf" and text == SMOLLM2 else self.local(text, f"base.{source}")
-        return BaseSpec(self.value(data, "name", str, "base") or "base", source,  # type: ignore[arg-type]
+        return BaseSpec(self.value(data, "name", str, "base") or "base", source,
                         where, **self.labels(data, "base"))
 
     def model(self, name: str, raw: Any) -> ModelSpec | None:

@@ -17,7 +17,7 @@ from auditkit.probes.kinds import Request, get_kind
 from auditkit.score.backend import Backend
 from auditkit.score.backends import BackendOpener
 from auditkit.score.plan import ModelGroup
-from auditkit.types import Item, Probe
+from auditkit.types import Item, LoglikelihoodRequest, Probe
 
 # member -> [(item id, outcome columns)]
 Outcomes = dict[str, list[tuple[str, dict[str, Any]]]]
@@ -116,8 +116,10 @@ def task_chunks(task: GroupTask) -> Iterator[list[Entry]]:
 
 
 def _length(probe: Probe, item: Item) -> int:
+    """Characters of the item's longest log-likelihood request."""
     return max(len(r.context) + len(r.continuation)
-               for r in get_kind(probe.kind).requests(probe, item))
+               for r in get_kind(probe.kind).requests(probe, item)
+               if isinstance(r, LoglikelihoodRequest))
 
 
 def _cut(entries: list[Entry], size: int) -> Iterator[list[Entry]]:
