@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from auditkit.analyze.native import get_benchmark
+from auditkit.analyze.native import ALL, get_benchmark
 from auditkit.analyze.summary import Analysis
 from auditkit.present import num, num_ci, pct_ci, plain
 from auditkit.report.tables import Cell, Column, Table, p_cell, text
@@ -27,6 +27,9 @@ CHANGE_COLUMNS = (
     Column("p", True), Column("Holm p", True, "Holm-corrected with the edge's probe tests"))
 
 
+SUBSETS_NOTE = "Per subset: report.html and analysis/native_edges.parquet."
+
+
 @dataclass(frozen=True)
 class BenchmarkView:
     name: str
@@ -34,7 +37,8 @@ class BenchmarkView:
     citation: str
     notes: tuple[str, ...]
     values: Table
-    changes: Table
+    changes: Table             # every subset (report.html)
+    changes_all: Table         # subset "all" only (report.md, which must stay short)
 
 
 def benchmark_views(analysis: Analysis, order: Sequence[str]) -> list[BenchmarkView]:
@@ -44,10 +48,13 @@ def benchmark_views(analysis: Analysis, order: Sequence[str]) -> list[BenchmarkV
     for name in pd.unique(native["benchmark"]):
         bench = _known(str(name))
         title = bench.title if bench else str(name)
+        mine = edges[edges["benchmark"] == name]
         views.append(BenchmarkView(
             str(name), title, bench.citation if bench else "", bench.notes if bench else (),
             values_table(native[native["benchmark"] == name], order, str(name), title),
-            changes_table(edges[edges["benchmark"] == name], str(name), title)))
+            changes_table(mine, str(name), title),
+            changes_table(mine[mine["subset"] == ALL], str(name),
+                          f"{title}, all items", note=SUBSETS_NOTE)))
     return views
 
 
@@ -82,7 +89,7 @@ def values_table(rows: pd.DataFrame, order: Sequence[str], name: str, title: str
                  "bootstrap intervals.")
 
 
-def changes_table(rows: pd.DataFrame, name: str, title: str) -> Table:
+def changes_table(rows: pd.DataFrame, name: str, title: str, note: str = "") -> Table:
     """Each metric's change along each lineage edge."""
     out = tuple((text(r.subset), Cell(str(r.metric), None), text(r.parent), text(r.child),
                  Cell(num(r.parent_value), plain(r.parent_value)),
@@ -91,7 +98,7 @@ def changes_table(rows: pd.DataFrame, name: str, title: str) -> Table:
                  text(r.test), p_cell(r.p_value), p_cell(r.p_holm))
                 for r in rows.itertuples())
     return Table(f"native-changes-{name}", f"{title}: change along the lineage",
-                 CHANGE_COLUMNS, out)
+                 CHANGE_COLUMNS, out, note)
 
 
 def benchmarks_record(analysis: Analysis) -> dict[str, Any]:

@@ -141,7 +141,8 @@ def _benchmarks(views: list[BenchmarkView]) -> list[Part]:
         source = f"\n\n_{md_text(v.citation)}_" if v.citation else ""
         notes = "".join(f"\n\n{md_text(n)}" for n in v.notes)
         parts += [_fixed(f"### {md_text(v.title)}{source}{notes}"), _table(v.values),
-                  _table(v.changes, v.changes.title)]
+                  _table(v.changes_all, v.changes_all.title),
+                  _fixed(f"_{md_text(v.changes_all.note)}_")]
     return parts
 
 
