@@ -36,13 +36,14 @@ def worker(args: argparse.Namespace) -> None:
     from auditkit.family import load_family
     from auditkit.score.settings import BackendSettings
 
-    timings: dict[str, Any] = {"open_s": 0.0}
+    timings: dict[str, Any] = {"open_s": 0.0, "open_cpu_s": 0.0}
 
     class Opener(GroupOpener):   # the hf backend, with the adapter batching asked for
         def _open(self, group: Any) -> HFBackend:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             backend = super()._open(group)
             timings["open_s"] += time.perf_counter() - start
+            timings["open_cpu_s"] += time.process_time() - cpu
             timings["adapters"] = len(backend.adapter_names)
             return backend
 
@@ -57,10 +58,13 @@ def worker(args: argparse.Namespace) -> None:
                            probe_names=tuple(args.probe), models=("base", *children),
                            out_dir=Path(tempfile.mkdtemp()) / "run", fresh=True,
                            backend=settings)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     run = run_audit(options, open_backend=Opener(family, settings), family=family)
-    timings.update(run_audit_s=time.perf_counter() - start, outcomes=run.stats.scored,
+    timings.update(run_audit_s=time.perf_counter() - start,
+                   run_audit_cpu_s=time.process_time() - cpu, outcomes=run.stats.scored,
                    groups_loaded=run.stats.groups_loaded)
+    # scoring = run_audit less loading (discovery, probes, cache and run files included)
+    timings["scoring_cpu_s"] = timings["run_audit_cpu_s"] - timings["open_cpu_s"]
     Path(args.out).write_text(json.dumps(timings))
 
 
@@ -101,27 +105,35 @@ def drive(args: argparse.Namespace) -> None:
 
 
 def table(rows: list[dict[str, Any]]) -> None:
+    """Per-adapter cost: (N's CPU - the bare base's) / N, against the bare base's, whole process
+    and scoring alone (run_audit less loading)."""
     bare = {r["batches"]: r for r in rows if r["n"] == 0}
-    print("| N | batches | wall s | CPU s | peak RSS MB | load | CPU per adapter / bare |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    print("| N | batches | wall s | CPU s | scoring CPU s | load CPU s | peak RSS MB | load avg "
+          "| per adapter / bare (process) | per adapter / bare (scoring) |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         zero = bare.get(r["batches"])
-        ratio = ((r["cpu_s"] - zero["cpu_s"]) / r["n"] / zero["cpu_s"]
-                 if zero and r["n"] else float("nan"))
+        ratios = [(r[k] - zero[k]) / r["n"] / zero[k] if zero and r["n"] and k in r and k in zero
+                  else float("nan") for k in ("cpu_s", "scoring_cpu_s")]
         print(f"| {r['n']} | {r['batches']} | {r['wall_s']} | {r['cpu_s']} | "
-              f"{r['peak_rss_mb']} | {r['load_before']} | {ratio:.2f} |")
+              f"{r.get('scoring_cpu_s', float('nan')):.1f} | {r.get('open_cpu_s', float('nan')):.1f} "
+              f"| {r['peak_rss_mb']} | {r['load_before']} | {ratios[0]:.2f} | {ratios[1]:.2f} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", nargs="?", default="drive", choices=("drive", "worker"))
-    parser.add_argument("--family", type=Path, required=True)
+    parser.add_argument("--family", type=Path)
     parser.add_argument("--n", type=int, nargs="+", default=[0, 8, 16, 32, 64])
     parser.add_argument("--batches", nargs="+", default=["mixed"])
     parser.add_argument("--probe", action="append", default=[])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--table", type=Path, nargs="+", help="print the table of these results")
     args = parser.parse_args()
+    if args.table:
+        table([r for path in args.table for r in json.loads(path.read_text())["rows"]])
+        return
     if args.mode == "worker":
         args.n, args.batches = args.n[0], args.batches[0]
         worker(args)
