@@ -13,8 +13,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from auditkit.analyze.behaviour_tree import behaviour_tree
+from auditkit.present import md_text
 from auditkit.report.charts import kappa_matrix
 from auditkit.store import RunManifest
+
+MD_EDGES = 12          # edges per tree in the Markdown report
 
 
 @dataclass(frozen=True)
@@ -68,3 +71,32 @@ def _forest(parents: Mapping[str, str | None], notes: Mapping[str, str],
                         tuple(build(c) for c in children.get(name, [])))
 
     return tuple(build(r) for r in children.get(None, []))
+
+
+def lineage_trees_md(view: LineageTrees) -> str:
+    """The weight and failure trees as Markdown lines (parent <- child, note), the check's
+    warnings below; every name through md_text."""
+    lines = ["### Lineage from the weights and from the failures", ""]
+    if view.weights:
+        lines.append("From the weights: " + _md_edges(view.weights) + "\n")
+    else:
+        lines.append("From the weights: not checked (run with `--check-lineage`).\n")
+    lines.append("From the failures (strongest κ, Chow-Liu): " + _md_edges(view.behaviour)
+                 + f"; holds {md_text(view.agreement)} of the declared edges.\n")
+    lines += [f"- warning: {md_text(w)}" for w in view.warnings]
+    return "\n".join(lines)
+
+
+def _md_edges(roots: tuple[TreeLine, ...], limit: int = MD_EDGES) -> str:
+    """Up to ``limit`` edges (a long family's list would crowd out the report's tables)."""
+    out: list[str] = []
+    stack: list[tuple[TreeLine, str | None]] = [(r, None) for r in reversed(roots)]
+    while stack:
+        node, parent = stack.pop()
+        if parent is not None:
+            flag = " **(differs)**" if node.differs else ""
+            note = f" ({md_text(node.note)})" if node.note else ""
+            out.append(f"{md_text(parent)} → {md_text(node.name)}{note}{flag}")
+        stack += [(c, node.name) for c in reversed(node.children)]
+    more = f"; {len(out) - limit} more edges" if len(out) > limit else ""
+    return "; ".join(out[:limit]) + more if out else "no edges"

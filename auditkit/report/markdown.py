@@ -14,6 +14,7 @@ from typing import Any
 from auditkit.present import md_text
 from auditkit.report.benchmarks import BenchmarkView
 from auditkit.report.judges import JudgesView, judges_intro
+from auditkit.report.lineage_trees import lineage_trees_md
 from auditkit.report.systemic import Systemic
 from auditkit.report.tables import Cell, Column, Table
 from auditkit.report.tree import TreeNode, tree_rows
@@ -76,6 +77,7 @@ def render_markdown(ctx: dict[str, Any], max_chars: int = MAX_CHARS) -> str:
     """The Markdown report of a view model (see auditkit.report.context)."""
     t = ctx["tables"]
     parts = [_fixed(_header(ctx)), _fixed(_verdict(ctx)), _fixed("## Lineage"), _tree(ctx["tree"]),
+             _fixed(lineage_trees_md(ctx["lineage_trees"])),
              _fixed("## Failure rates"), _table(t["rates"]),
              _fixed("## Inheritance along lineage edges"), _table(t["edges"], "All probes pooled"),
              _table(t["blast"], "What the roots pass down"),
