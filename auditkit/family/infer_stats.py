@@ -8,7 +8,8 @@ For the M full models of one architecture and each of their T shared matrices W_
   edge from it), from its first four raw moments.
 For a LoRA adapter X and each full edge P -> F, the cosine per matrix between the adapter's
 effective delta and F's delta W_F - W_P (see :mod:`auditkit.family.infer_tree`).
-Memory: M x chunk float64 values at a time, never a whole model.
+Memory: M x chunk float64 values at a time (an adapter: three matrices), never a whole
+model.
 """
 from __future__ import annotations
 
@@ -90,10 +91,13 @@ def adapter_stats(lora: LoraWeights, full: Sequence[FullWeights],
     rel = np.zeros((len(full), len(matrices)))
     for t, name in enumerate(matrices):
         delta = lora_delta(lora, name).ravel()              # (out * in,)
-        w = np.stack([read_rows(f.tensors[name]).ravel() for f in full])  # (M, out * in)
-        rel[:, t] = np.linalg.norm(delta) / np.maximum(np.linalg.norm(w, axis=1), 1e-300)
+        size = float(np.linalg.norm(delta))
+        # one member's matrix at a time: an adapted embedding is 100s of MB per member
+        for m, member in enumerate(full):
+            rel[m, t] = size / max(float(np.linalg.norm(read_rows(member.tensors[name]))),
+                                   1e-300)
         for e, (p, c) in enumerate(edges):
-            step = w[c] - w[p]
-            denom = np.linalg.norm(step) * np.linalg.norm(delta)
+            step = (read_rows(full[c].tensors[name]) - read_rows(full[p].tensors[name])).ravel()
+            denom = float(np.linalg.norm(step)) * size
             cos[e, t] = float(step @ delta / denom) if denom > 0 else 0.0
     return AdapterStats(lora.name, matrices, cos, rel)
