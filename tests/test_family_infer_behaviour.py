@@ -54,3 +54,20 @@ def test_the_report_partial_escapes_names_and_flags_differing_parents() -> None:
     assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert 'class="name differs"' in html and "a &lt;b&gt; declares base" in html
     assert "holds 50% of the declared edges" in html
+
+
+def test_rows_are_read_exactly_in_every_float_dtype(tmp_path) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    from auditkit.family.infer_weights import read_rows, table
+
+    torch.manual_seed(0)
+    ref = torch.randn(7, 5)
+    tensors = {f"w.{d}": ref.to(getattr(torch, d))
+               for d in ("float32", "float16", "bfloat16", "float64")}
+    save_file(tensors, str(tmp_path / "m.safetensors"))
+    refs = table(tmp_path / "m.safetensors")
+    for name, t in tensors.items():
+        assert np.array_equal(read_rows(refs[name]), t.double().numpy()), name
+        assert np.array_equal(read_rows(refs[name], 2, 5), t.double().numpy()[2:5]), name
