@@ -135,9 +135,8 @@ def _tree(nodes: tuple[TreeNode, ...]) -> Part:
 
 def _benchmarks(views: list[BenchmarkView]) -> list[Part]:
     """Each imported benchmark's own metrics per model and their change along the lineage."""
-    if not views:
-        return [_fixed("## Benchmarks\n\nNo imported benchmark probes in this run "
-                       "(`auditkit run --benchmarks DIR`).")]
+    if not views:               # nothing to say: the comment stays as short as before
+        return []
     parts = [_fixed("## Benchmarks")]
     for v in views:
         source = f"\n\n_{md_text(v.citation)}_" if v.citation else ""
