@@ -108,6 +108,19 @@ def test_different_architectures_form_separate_trees(fam: Path, tmp_path: Path) 
     assert inference.parents == {"m0": None, "m2": "m0", "la": "m0", "wide": None}
 
 
+def test_a_different_tokenizer_forms_its_own_tree(fam: Path, tmp_path: Path) -> None:
+    retok = tmp_path / "retok"
+    shutil.copytree(fam / "m2", retok)
+    tok = json.loads((retok / "tokenizer.json").read_text())
+    vocab = tok["model"]["vocab"]
+    a, b = sorted(vocab)[40:42]                 # same shapes, two token ids swapped
+    vocab[a], vocab[b] = vocab[b], vocab[a]
+    (retok / "tokenizer.json").write_text(json.dumps(tok))
+    members = _members(fam, ["m0", "m2"]) + [("retok", retok, "full")]
+    inference = infer_members(members, root="m0")  # type: ignore[arg-type]
+    assert sorted(sorted(t.members) for t in inference.trees) == [["m0", "m2"], ["retok"]]
+
+
 def test_cli_json_and_tree(fam: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["family", "infer", str(fam), "--json", "--root", "m0",
