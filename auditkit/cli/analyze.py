@@ -37,6 +37,8 @@ def print_analysis(analysis: Analysis, run_dir: Path) -> None:
     """The per-scope and per-edge tables, then the pooled headline numbers."""
     console.print(scope_table(analysis))
     console.print(edge_table(analysis))
+    if not analysis.native.empty:
+        console.print(native_table(analysis))
     h = analysis.headline
     console.print(f"Pooled: {h['n_models']} models x {h['n_items']} items; H = "
                   f"{_h(h['H_family'], h['H_family_lo'], h['H_family_hi'], h['H_family_reason'])}; "
@@ -58,6 +60,22 @@ def _h(h: object, lo: object, hi: object, reason: object) -> str:
     if reason:
         return str(reason)
     return f"{_num(h)} [{_num(lo, 2)}, {_num(hi, 2)}]"
+
+
+def native_table(analysis: Analysis) -> Table:
+    """Each benchmark's native metrics on all its items, one column per model, and how many
+    of their lineage changes are significant after Holm."""
+    native = analysis.native[analysis.native["subset"] == "all"]
+    models = list(dict.fromkeys(native["model"]))
+    n_sig = analysis.headline.get("n_native_changes_significant", 0)
+    table = Table(title=f"Benchmarks (all items); {n_sig} lineage changes significant (Holm)")
+    table.add_column("metric")
+    for model in models:
+        table.add_column(escape(str(model)), justify="right")
+    for (bench, metric), rows in native.groupby(["benchmark", "metric"], sort=False):
+        values = dict(zip(rows["model"], rows["value"]))
+        table.add_row(escape(f"{bench}.{metric}"), *(_num(values.get(m)) for m in models))
+    return table
 
 
 def scope_table(analysis: Analysis) -> Table:
