@@ -69,7 +69,7 @@ def native_table(analysis: Analysis) -> Table:
     models = list(dict.fromkeys(native["model"]))
     n_sig = analysis.headline.get("n_native_changes_significant", 0)
     table = Table(title=f"Benchmarks (all items); {n_sig} lineage changes significant (Holm)")
-    table.add_column("metric")
+    table.add_column("metric", overflow="fold", min_width=16)
     for model in models:
         table.add_column(escape(str(model)), justify="right")
     for (bench, metric), rows in native.groupby(["benchmark", "metric"], sort=False):
