@@ -51,6 +51,9 @@ def gate(
                                        "the built-in policy, docs/gate.md)."),
     probes: Path | None = typer.Option(None, "--probes", help="A probe file or battery "
                                        "directory (default: the built-in battery)."),
+    benchmarks: list[Path] | None = typer.Option(None, "--benchmarks", help="A directory "
+                                                  "of imported benchmark probes, gated in full "
+                                                  "beside the battery (repeatable)."),
     probe: list[str] | None = typer.Option(None, "--probe", "-p", help="Only probes whose "
                                            "name matches this glob (repeatable; default: "
                                            "the policy's)."),
@@ -102,7 +105,8 @@ def gate(
                               categories=tuple(category or ()),
                               selection=chosen, out_dir=out,
                               backend=settings, progress=shown, judge=judge,
-                              judge_args=judge_args, judge_confidence=judge_confidence)
+                              judge_args=judge_args, judge_confidence=judge_confidence,
+                              benchmarks=tuple(benchmarks or ()))
         _write_extras(result, junit=junit, markdown=markdown)
     except KeyboardInterrupt:
         err_console.print("[yellow]Interrupted.[/] Finished results are kept in the cache.")

@@ -32,7 +32,8 @@ def run_gate(family_dir: Path, candidate: str, *, parent: str | None = None,
              backend: BackendSettings | None = None, open_backend: BackendOpener | None = None,
              progress: Progress | None = None, judge: str | None = None,
              judge_args: Mapping[str, Any] | None = None,
-             judge_confidence: float = UNSURE_BELOW) -> GateResult:
+             judge_confidence: float = UNSURE_BELOW,
+             benchmarks: Sequence[Path] = ()) -> GateResult:
     """Decide whether ``candidate`` may ship: score it (and its parent, if not cached), compare
     the two item by item and apply ``policy`` (a Policy, a policy file, or None: the default).
 
@@ -40,7 +41,9 @@ def run_gate(family_dir: Path, candidate: str, *, parent: str | None = None,
     / ``categories`` / ``selection`` when given (selection ``"all"``: every item), else the
     policy's ``probes`` section. Replies are judged as in a run (:func:`run_audit`): by each
     probe's judge, or ``judge`` with ``judge_args``; a failed check on a generation probe says
-    whether it rests on replies judged with a confidence below ``judge_confidence``. Writes the
+    whether it rests on replies judged with a confidence below ``judge_confidence``.
+    ``benchmarks``: directories of imported benchmark probes gated beside the battery, every
+    item (as ``auditkit run --benchmarks``). Writes the
     run directory (results, manifest) and the gate's outputs (gate.md, gate-junit.xml,
     gate.json) to ``out_dir``.
     """
@@ -51,7 +54,8 @@ def run_gate(family_dir: Path, candidate: str, *, parent: str | None = None,
     options = _audit_options(family, policy, candidate, parent, probes_dir=probes_dir,
                              probe_names=probe_names, categories=categories,
                              selection=selection, out_dir=out_dir, backend=backend)
-    options = replace(options, judge=judge, judge_args=dict(judge_args or {}))
+    options = replace(options, judge=judge, judge_args=dict(judge_args or {}),
+                      benchmarks=tuple(benchmarks))
     probes = select_probes(options)
     run = run_audit(options, progress=progress, open_backend=open_backend, family=family)
     decided = gate_results(run.results, candidate=candidate, parent=parent, policy=policy,
