@@ -116,9 +116,14 @@ def test_a_different_tokenizer_forms_its_own_tree(fam: Path, tmp_path: Path) -> 
     a, b = sorted(vocab)[40:42]                 # same shapes, two token ids swapped
     vocab[a], vocab[b] = vocab[b], vocab[a]
     (retok / "tokenizer.json").write_text(json.dumps(tok))
-    members = _members(fam, ["m0", "m2"]) + [("retok", retok, "full")]
+    notok = tmp_path / "notok"                  # no tokenizer.json: vocabulary unknown
+    shutil.copytree(fam / "m1", notok, ignore=shutil.ignore_patterns("tokenizer*"))
+    members = _members(fam, ["m0", "m2", "la"]) + [("retok", retok, "full"),
+                                                   ("notok", notok, "full")]
     inference = infer_members(members, root="m0")  # type: ignore[arg-type]
-    assert sorted(sorted(t.members) for t in inference.trees) == [["m0", "m2"], ["retok"]]
+    assert sorted(sorted(t.members) for t in inference.trees) == \
+        [["la", "m0", "m2", "notok"], ["retok"]]
+    assert inference.parents["notok"] == "m2" and inference.parents["la"] == "m0"
 
 
 def test_cli_json_and_tree(fam: Path) -> None:

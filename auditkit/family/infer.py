@@ -105,16 +105,29 @@ def infer_members(members: Sequence[tuple[str, Path, ModelKind]], *, root: str |
             full.append(weights)
         else:
             loras.append(weights)
-    groups: dict[str, list[FullWeights]] = {}
-    for weights in full:
-        groups.setdefault(weights.arch, []).append(weights)
-    trees = [_group_tree(g, [x for x in loras if fits(x, g[0])], root, n_boot, seed)
-             for g in groups.values()]
+    trees: list[InferredTree] = []
+    placed: set[str] = set()
+    for group in group_full(full):     # an adapter joins the first group whose matrices it fits
+        mine = [x for x in loras if x.name not in placed and fits(x, group[0])]
+        placed.update(x.name for x in mine)
+        trees.append(_group_tree(group, mine, root, n_boot, seed))
     for lora in loras:
         if not any(lora.name in t.members for t in trees):
             trees.append(InferredTree("adapter with no matching full model", (lora.name,),
                                       (lora.name,), ()))
     return Inference(tuple(trees), tuple(skipped))
+
+
+def group_full(full: Sequence[FullWeights]) -> list[list[FullWeights]]:
+    """Full models by architecture and tokenizer vocabulary; a model without tokenizer.json
+    joins the largest group of its architecture (its vocabulary is unknown, not different)."""
+    groups: dict[tuple[str, str | None], list[FullWeights]] = {}
+    for weights in sorted(full, key=lambda w: w.vocab is None):
+        known = [k for k in groups if k[0] == weights.arch]
+        key = (weights.arch, weights.vocab) if weights.vocab is not None or not known \
+            else max(known, key=lambda k: len(groups[k]))
+        groups.setdefault(key, []).append(weights)
+    return list(groups.values())
 
 
 def _group_tree(full: list[FullWeights], loras: list[LoraWeights], root: str | None,
@@ -134,7 +147,9 @@ def _group_tree(full: list[FullWeights], loras: list[LoraWeights], root: str | N
     for lora in loras:
         edges.append(_adapter_edge(lora, full, full_edges, parents, n_boot, seed))
     members = tuple(names + [x.name for x in loras])
-    return InferredTree(full[0].arch_label, members, tuple(roots), tuple(edges))
+    vocab = next((w.vocab for w in full if w.vocab), None)
+    label = full[0].arch_label + (f", tokenizer {vocab[:8]}" if vocab else "")
+    return InferredTree(label, members, tuple(roots), tuple(edges))
 
 
 def _adapter_edge(lora: LoraWeights, full: list[FullWeights], full_edges: list[tuple[int, int]],

@@ -49,8 +49,9 @@ class FullWeights:
     name: str
     path: Path
     tensors: Mapping[str, TensorRef]
-    arch: str                 # model_type, tensor shapes and vocabulary, hashed
-    arch_label: str           # for messages: "llama, 272 tensors, tokenizer 1a2b3c4d"
+    arch: str                 # model_type and matrix names and shapes, hashed
+    arch_label: str           # for messages: "llama, 211 matrices"
+    vocab: str | None         # hash of tokenizer.json's vocabulary (None: no tokenizer.json)
 
 
 @dataclass(frozen=True)
@@ -126,15 +127,13 @@ def read_rows(ref: TensorRef, start: int = 0, stop: int | None = None) -> np.nda
 
 
 def _arch_key(config: dict[str, Any], tensors: Mapping[str, TensorRef],
-              path: Path) -> tuple[str, str]:
-    """(hash, label) of what must match for two weights to be compared: the config's
-    model_type, every matrix's name and shape, and the tokenizer's vocabulary."""
+              path: Path) -> tuple[str, str, str | None]:
+    """(hash, label, vocabulary hash) of what must match for two weights to be compared: the
+    config's model_type, every matrix's name and shape; and the tokenizer's vocabulary."""
     model_type = str(config.get("model_type", "?"))
     shapes = sorted((k, t.shape) for k, t in tensors.items())
-    vocab = _vocab_digest(path)
-    digest = hashlib.sha256(json.dumps([model_type, shapes, vocab]).encode()).hexdigest()
-    label = f"{model_type}, {len(shapes)} matrices" + (f", tokenizer {vocab[:8]}" if vocab else "")
-    return digest, label
+    digest = hashlib.sha256(json.dumps([model_type, shapes]).encode()).hexdigest()
+    return digest, f"{model_type}, {len(shapes)} matrices", _vocab_digest(path)
 
 
 def _vocab_digest(path: Path) -> str | None:
