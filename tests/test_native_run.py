@@ -16,6 +16,9 @@ from test_native_metrics import AGE_INFO
 from auditkit.analyze.native import NATIVE_ITEMS_FILE
 from auditkit.audit import AuditOptions, audit_family, select_probes
 from auditkit.errors import AuditError
+from auditkit.gate import run_gate
+from auditkit.gate.policy import load_policy
+from auditkit.present import num
 
 BBQ_SOURCE = "BBQ (Parrish et al. 2022), https://github.com/nyu-mll/BBQ (Age.jsonl)"
 
@@ -88,3 +91,29 @@ def test_a_benchmark_probe_named_like_a_battery_probe_is_refused(
     clash = _write_bbq(tmp_path / "clash", name="t.choice")
     with pytest.raises(AuditError, match="already in the battery"):
         select_probes(AuditOptions(family_dir=family, probes_dir=battery, benchmarks=(clash,)))
+
+
+def test_the_gate_checks_native_limits_on_benchmark_probes(dirs: tuple[Path, Path, Path],
+                                                           tmp_path: Path) -> None:
+    family, battery, bench = dirs
+    path = tmp_path / "policy.yaml"
+    path.write_text('rules:\n  "bias.bbq.*":\n    native:\n'
+                    '      bbq.accuracy: {min: 1.0}\n      bbq.bias_score_ambig: {max: 1.0}\n')
+    result = run_gate(family, "lora-a", policy=load_policy(path), probes_dir=battery,
+                      benchmarks=(bench,), out_dir=tmp_path / "gate",
+                      open_backend=FakeOpener())
+    (verdict,) = [v for v in result.verdicts if v.rule == "native"]
+    assert verdict.probe == "bias.bbq.age"
+    assert "bbq.bias_score_ambig" in verdict.detail
+    # the candidate's accuracy, from its stored answers: below 1 fails the min limit
+    run = pd.read_parquet(tmp_path / "gate" / "results.parquet")
+    mine = run[(run["model"] == "lora-a") & (run["probe"] == "bias.bbq.age")]
+    accuracy = float((mine["chosen"] == mine["gold"]).mean())
+    assert f"bbq.accuracy {num(_parent_accuracy(run))} → {num(accuracy)}" in (
+        verdict.detail)
+    assert verdict.passed == (accuracy >= 1.0)
+
+
+def _parent_accuracy(run: pd.DataFrame) -> float:
+    rows = run[(run["model"] == "base") & (run["probe"] == "bias.bbq.age")]
+    return float((rows["chosen"] == rows["gold"]).mean())
