@@ -100,6 +100,18 @@ def test_a_mislabelled_parent_is_flagged(fam: Path, tmp_path: Path) -> None:
     assert any(w.startswith("m3 declares m0 (manifest)") for w in check["warnings"])
 
 
+def test_an_edge_declared_the_other_way_round_is_one_warning(fam: Path, tmp_path: Path) -> None:
+    root = tmp_path / "fam"
+    shutil.copytree(fam, root)
+    (root / "family.yaml").write_text(     # m0 and m2 swapped: m2 declared the root
+        "name: tiny\nmodels:\n  m2: {parent: null}\n  m0: {parent: m2}\n  m1: {parent: m2}\n"
+        "  m3: {parent: m1}\n  la: {parent: m0}\n  lb: {parent: m2}\n  lc: {parent: m1}\n")
+    family = load_family(root)
+    (warning,) = disagreements(family, infer_family(family, root="m0"))
+    assert warning.startswith("m0 declares m2 as its parent; their weights are adjacent, but "
+                              "the inferred direction puts m0 above m2 (confidence ")
+
+
 def test_different_architectures_form_separate_trees(fam: Path, tmp_path: Path) -> None:
     make_base(tmp_path / "wide", hidden_size=48, steps=5)
     members = _members(fam, ["m0", "m2", "la"]) + [("wide", tmp_path / "wide", "full")]

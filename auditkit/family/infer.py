@@ -190,13 +190,27 @@ def check_entry(check: LineageCheck, *, used: bool) -> LineageCheckEntry:
 
 
 def disagreements(family: Family, inference: Inference) -> tuple[str, ...]:
-    """One warning per member whose declared parent is not the one its weights show."""
-    inferred = inference.parents
+    """One warning per member whose declared parent is not the one its weights show; an edge
+    the weights hold the other way round is one warning about its direction."""
+    inferred, declared = inference.parents, family.parents()
     out = []
     for node in family.models:
-        if node.name in inferred and node.parent != inferred[node.name]:
-            out.append(_disagreement(node, inferred[node.name], inference))
+        parent = inferred.get(node.name, node.parent)
+        if node.name not in inferred or node.parent == parent:
+            continue
+        if parent is not None and declared.get(parent) == node.name:
+            out.append(_reversed(node.name, parent, inference))
+        elif not (node.parent is not None and inferred.get(node.parent) == node.name):
+            out.append(_disagreement(node, parent, inference))
     return tuple(out)
+
+
+def _reversed(name: str, child: str, inference: Inference) -> str:
+    edge = inference.edge(name)
+    conf = f" (confidence {edge.confidence:.2f})" if edge else ""
+    return (f"{child} declares {name} as its parent; their weights are adjacent, but the "
+            f"inferred direction puts {child} above {name}{conf} (kurtosis is a weak cue; "
+            "`family infer --root` fixes the root)")
 
 
 def _disagreement(node: ModelNode, parent: str | None, inference: Inference) -> str:
