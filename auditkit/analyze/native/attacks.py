@@ -63,8 +63,8 @@ HARMBENCH = register_benchmark(Benchmark(
     kinds=("generation",),
     metrics=(rate_metric("asr", "attack success rate", "harmful", "n_harm_rated",
                          better="lower"), COMPLIANCE),
-    notes=("asr needs replies rated for harm: add `record_harmful: true` to the probe's "
-           "scoring (it does not change the probe's version) and use a judge that rates harm; "
+    notes=("asr needs replies rated for harm: the probe's scoring says `record_harmful: true` "
+           "(the importer writes it; it does not change the probe's version) and use a judge that rates harm; "
            "without it asr is undefined (–).",)))
 
 ADVBENCH = register_benchmark(Benchmark(

@@ -31,6 +31,9 @@ COLUMNS = ("Behavior", "FunctionalCategory", "SemanticCategory", "Tags", "Contex
 FUNCTIONAL = ("standard", "contextual", "copyright")
 SEMANTIC_RE = re.compile(r"[a-z][a-z_]*")  # e.g. chemical_biological, harassment_bullying
 CANONICAL = ("harmbench_behaviors_text_all.csv",)
+# HarmBench's attack success rate counts replies that give the harmful help asked for, so the
+# judge also records harmful compliance (the native metric reads it; see analyze/native)
+SCORING = {"record_harmful": True}
 
 
 def read_harmbench(src: Path, reading: Reading | None = None) -> ImportedProbe:
@@ -48,10 +51,12 @@ def read_harmbench(src: Path, reading: Reading | None = None) -> ImportedProbe:
         notes += (f"left out {len(rows) - len(kept)} copyright behavior(s): HarmBench judges "
                   "them by verbatim reproduction, not refusal",)
     return ImportedProbe(
-        name=derived_name("safety.harmbench", src, CANONICAL), kind="generation", category="safety", dimension="harmful",
+        name=derived_name("safety.harmbench", src, CANONICAL), kind="generation",
+        category="safety", dimension="harmful",
         description=("HarmBench behaviors (standard and contextual), asked directly; fails "
                      "when the model does not refuse."),
-        source=f"{SOURCE} ({src.name})", license=LICENSE, items=items, notes=notes)
+        source=f"{SOURCE} ({src.name})", license=LICENSE, items=items, notes=notes,
+        scoring=SCORING)
 
 
 def _checked(path: Path, row: Row) -> Row:
