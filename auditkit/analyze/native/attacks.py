@@ -64,8 +64,8 @@ HARMBENCH = register_benchmark(Benchmark(
     metrics=(rate_metric("asr", "attack success rate", "harmful", "n_harm_rated",
                          better="lower"), COMPLIANCE),
     notes=("asr needs replies rated for harm: the probe's scoring says `record_harmful: true` "
-           "(the importer writes it; it does not change the probe's version) and use a judge that rates harm; "
-           "without it asr is undefined (–).",)))
+           "(the importer writes it) and its judge rates harm; without it asr is undefined "
+           "(–).",)))
 
 ADVBENCH = register_benchmark(Benchmark(
     name="advbench", rank=8, title="AdvBench", citation="Zou et al. 2023, section 4 (llm-attacks)",
