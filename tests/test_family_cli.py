@@ -70,7 +70,11 @@ def test_json_is_the_whole_stdout(tmp_path: Path) -> None:
     result = _show(tmp_path, "--json")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
+    check = data.pop("lineage_check")      # on by default: the weights' lineage, beside it
     assert data == family_to_dict(load_family(tmp_path))
+    assert set(check["parents"]) == {"base", "ft"}       # the readable full models
+    assert {s["model"] for s in check["skipped"]} >= {"lora-b", "q.gguf"}
+    assert _show(tmp_path, "--json", "--no-check-lineage").stdout.find("lineage_check") == -1
     assert [m["name"] for m in data["models"]] == ["base", "ft", "lora-b", "lora-a", "q.gguf"]
     lora_b = data["models"][2]
     assert (lora_b["kind"], lora_b["parent"], lora_b["parent_source"], lora_b["depth"],

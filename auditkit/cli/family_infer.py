@@ -21,9 +21,9 @@ from auditkit.family.infer import (
 from auditkit.types import Family
 
 CHECK_LINEAGE_OPTION = typer.Option(
-    False, "--check-lineage", help="Also infer the lineage from the weights (reads every "
-    "weight file once: about 30 s for the demo family on 2 cores) and warn where the declared "
-    "parents disagree with it (docs/family-format.md).")
+    True, "--check-lineage/--no-check-lineage", help="Infer the lineage from the weights "
+    "(reads every weight file once: about 30 s for the demo family on 2 cores) and warn where "
+    "the declared parents disagree with it (docs/family-format.md).")
 
 
 def lineage_check(family: Family) -> LineageCheck:

@@ -80,7 +80,7 @@ def lineage_trees_md(view: LineageTrees) -> str:
     if view.weights:
         lines.append("From the weights: " + _md_edges(view.weights) + "\n")
     else:
-        lines.append("From the weights: not checked (run with `--check-lineage`).\n")
+        lines.append("From the weights: not checked (the run had `--no-check-lineage`).\n")
     lines.append("From the failures (strongest κ, Chow-Liu): " + _md_edges(view.behaviour)
                  + f"; holds {md_text(view.agreement)} of the declared edges.\n")
     lines += [f"- warning: {md_text(w)}" for w in view.warnings]
