@@ -10,7 +10,8 @@ the ``hf`` backend told to batch adapters ``mixed`` (PEFT mixed-adapter batches)
 (one adapter at a time, only it active). Measured from outside: wall, CPU (user + system, from
 ``wait4``), peak RSS; from inside: seconds loading the group and scoring, and the adapters
 loaded. The fingerprints come from a cache warmed before the first run (a one-off cost).
-Per-adapter cost = (CPU(N) - CPU(0)) / N, against CPU(0), the bare base scored alone.
+Per added adapter = (CPU(N) - CPU(0)) / N (its loading included), against the bare base's
+scoring CPU (run_audit less loading, N = 0).
 Results: ``benchmarks/out/adapters-<stamp>.json`` and a printed table.
 """
 from __future__ import annotations
@@ -105,23 +106,19 @@ def drive(args: argparse.Namespace) -> None:
 
 
 def table(rows: list[dict[str, Any]]) -> None:
-    """Per-adapter cost: (N's CPU - the bare base's) / N, against the bare base's, whole process
-    and scoring alone (run_audit less loading)."""
+    """Per added adapter: (CPU(N) - CPU(0)) / N, whole process (its loading included), and that
+    over the bare base's scoring CPU (N = 0: run_audit less loading)."""
     zeros = [r for r in rows if r["n"] == 0]   # N = 0 loads no adapter: either batching's will do
-    bare = {b: max((z for z in zeros if z["batches"] == b), default=zeros[0] if zeros else None,
-                   key=lambda z: "scoring_cpu_s" in z) for b in {r["batches"] for r in rows}}
-    print("| N | batches | wall s | CPU s | scoring CPU s | load CPU s | peak RSS MB | load avg "
-          "| per adapter / bare (process) | per adapter / bare (scoring) |")
+    bare = next((z["scoring_cpu_s"] for z in zeros if "scoring_cpu_s" in z), float("nan"))
+    print("| N | batches | wall s | CPU s | loading CPU s | scoring CPU s | peak RSS MB | load avg "
+          "| CPU s per added adapter | / bare scoring CPU |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        zero = bare.get(r["batches"])
-        ratios = [(r[k] - z[k]) / r["n"] / z[k] if z is not None and r["n"] and k in r else
-                  float("nan") for k in ("cpu_s", "scoring_cpu_s")
-                  for z in [zero if zero and k in zero else next(
-                      (o for o in zeros if k in o), None)]]
+        zero = next((z for z in zeros if z["batches"] == r["batches"]), None)
+        added = (r["cpu_s"] - zero["cpu_s"]) / r["n"] if zero and r["n"] else float("nan")
         print(f"| {r['n']} | {r['batches']} | {r['wall_s']} | {r['cpu_s']} | "
-              f"{r.get('scoring_cpu_s', float('nan')):.1f} | {r.get('open_cpu_s', float('nan')):.1f} "
-              f"| {r['peak_rss_mb']} | {r['load_before']} | {ratios[0]:.2f} | {ratios[1]:.2f} |")
+              f"{r.get('open_cpu_s', float('nan')):.1f} | {r.get('scoring_cpu_s', float('nan')):.1f} "
+              f"| {r['peak_rss_mb']} | {r['load_before']} | {added:.2f} | {added / bare:.2f} |")
 
 
 def main() -> None:
