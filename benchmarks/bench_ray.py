@@ -36,11 +36,15 @@ from auditkit.types import GenerationRequest, LoglikelihoodRequest
 
 # A configuration: its settings. ``ray-serial`` asks for 2 CPUs per group, so a 2-CPU machine
 # runs one group at a time with 2 threads, as the local executor does: it isolates what Ray
-# itself costs (cluster start, worker start, transfers) from the change of parallelism.
+# itself costs (cluster start, worker start, transfers) from the change of parallelism. The
+# ``-1t`` pair does the same with 1 thread each (2 torch threads on an overloaded 2-core machine
+# spin on each other: benchmarks/README.md, "Contention").
 CONFIGS = {
     "local": BackendSettings(threads=2),
     "ray": BackendSettings(executor="ray", ray_cpus_per_group=1),
     "ray-serial": BackendSettings(executor="ray", ray_cpus_per_group=2),
+    "local-1t": BackendSettings(threads=1),
+    "ray-serial-1t": BackendSettings(executor="ray", ray_cpus_per_group=2, threads=1),
 }
 
 
@@ -144,9 +148,9 @@ def main() -> None:
         runs.append(one_run(executor, args, workdir))
         print(json.dumps({k: v for k, v in runs[-1].items() if k != "cache"}), flush=True)
         args.json.write_text(json.dumps({"runs": runs}, indent=1))
-    local = next(r for r in runs if r["executor"] == "local")
+    local = next(r for r in runs if r["executor"].startswith("local"))
     found = outcomes(local, args)
-    others = {r["executor"]: r for r in runs if r["executor"] != "local"}
+    others = {r["executor"]: r for r in runs if r is not local}
     result = {"args": {k: str(v) for k, v in vars(args).items()}, "runs": runs,
               "comparison": {name: compare(found, outcomes(run, args))
                              for name, run in others.items()},
