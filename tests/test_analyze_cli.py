@@ -108,6 +108,18 @@ def test_cli_writes_analysis(tmp_path):
     assert again.headline == summary["headline"]                        # same seed, same numbers
 
 
+def test_cli_workers_give_the_same_tables(tmp_path):
+    run = write_simulated_run(tmp_path / "run", seed=0)
+    result = runner.invoke(app, ["analyze", str(run), *FAST, "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    two = {t: pd.read_parquet(run / "analysis" / f"{t}.parquet") for t in TABLES}
+    one = analyze_run(run, n_bootstrap=50, n_permutations=50, workers=1).tables()
+    for name in TABLES:
+        pd.testing.assert_frame_equal(two[name], one[name].reset_index(drop=True),
+                                      check_dtype=False, obj=name)
+    assert runner.invoke(app, ["analyze", str(run), "--workers", "0"]).exit_code == 2
+
+
 def _broken(tmp_path, mutate):
     run = write_simulated_run(tmp_path / "run", seed=0)
     mutate(run)

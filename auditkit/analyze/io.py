@@ -66,10 +66,12 @@ def write_analysis(run_dir: str | Path, analysis: Analysis) -> Path:
 
 
 def analyze_run(run_dir: str | Path, *, seed: int = 0, n_bootstrap: int = 1000,
-                n_permutations: int = 1000) -> Analysis:
-    """Read RUN_DIR, analyse it, write RUN_DIR/analysis/; what ``auditkit analyze`` calls."""
+                n_permutations: int = 1000, workers: int = 1) -> Analysis:
+    """Read RUN_DIR, analyse it (its scopes on up to ``workers`` processes: the same tables
+    whatever their number), write RUN_DIR/analysis/; what ``auditkit analyze`` calls."""
     run = read_run(run_dir)
     analysis = analyze(run.results, run.parents, seed=seed, n_bootstrap=n_bootstrap,
-                       n_permutations=n_permutations, items=read_native_items(run_dir, run.manifest))
+                       n_permutations=n_permutations, workers=workers,
+                       items=read_native_items(run_dir, run.manifest))
     write_analysis(run_dir, analysis)
     return analysis

@@ -25,11 +25,15 @@ def analyze(
                                   help="Bootstrap resamples of the items for intervals (0: none)."),
     permutations: int = typer.Option(1000, "--permutations", min=0,
                                      help="Permutations for the independence and Mantel tests."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Processes that analyse the scopes "
+                                "(probes, categories, pool) in parallel; the tables do not "
+                                "depend on it (each scope has its own seed)."),
 ) -> None:
     """Analyse RUN_DIR's failures; writes RUN_DIR/analysis/ and prints the headline numbers."""
     from auditkit.analyze.io import analyze_run
 
-    analysis = analyze_run(run_dir, seed=seed, n_bootstrap=bootstrap, n_permutations=permutations)
+    analysis = analyze_run(run_dir, seed=seed, n_bootstrap=bootstrap, n_permutations=permutations,
+                           workers=workers)
     print_analysis(analysis, run_dir)
 
 
