@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,6 +18,7 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+INTERRUPTED = 130
 
 
 def report_error(err: AuditError) -> None:
@@ -38,6 +40,24 @@ def handles_errors(func: F) -> F:
             raise typer.Exit(EXIT_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def exit_interrupted(note: str) -> NoReturn:
+    """Ctrl-C during a command that scores: say what was kept, exit 130."""
+    err_console.print(f"[yellow]Interrupted.[/] {note}")
+    raise typer.Exit(INTERRUPTED)
+
+
+def environment_error(err: Exception) -> NoReturn:
+    """An error that no check turned into an AuditError (the environment, or a bug): one line
+    naming the file when it is known, exit 2; AUDITKIT_DEBUG=1 shows the traceback instead."""
+    if os.environ.get("AUDITKIT_DEBUG"):
+        raise err
+    where = getattr(err, "filename", None)
+    err_console.print(f"[bold red]error:[/] {escape(str(where) + ': ' if where else '')}"
+                      f"{escape(type(err).__name__)}: {escape(str(err))} (set AUDITKIT_DEBUG=1 "
+                      "for the traceback)", soft_wrap=True, highlight=False)
+    raise typer.Exit(EXIT_ERROR)
 
 
 # Options shared by the commands that load models (`run`, `gate`): one definition each.

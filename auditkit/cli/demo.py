@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from auditkit.cli._common import console, handles_errors
+from auditkit.cli._common import INTERRUPTED, console, handles_errors
 from auditkit.cli.progress import build_lines
 from auditkit.demo import DEMO_MODELS, BuildEvent, build_demo_family
 
@@ -40,7 +40,7 @@ def build(
                 build_demo_family(out, seed=seed, force=force, progress=_renderer(bar))
     except KeyboardInterrupt:
         console.print("interrupted: finished models are kept; run the command again to resume")
-        raise typer.Exit(130) from None
+        raise typer.Exit(INTERRUPTED) from None
     console.print(f"demo family in [bold]{escape(str(out))}[/] "
                   f"({time.monotonic() - started:.0f} s); audit it with "
                   f"[bold]auditkit family show {escape(str(out))}[/]", highlight=False)

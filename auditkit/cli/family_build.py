@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from auditkit.cli._common import console, handles_errors
+from auditkit.cli._common import INTERRUPTED, console, handles_errors
 from auditkit.family.build import BuildEvent, BuildOptions, build_family
 from auditkit.family.spec import load_family_spec
 from auditkit.family.spec_gen import LoraSwarm, write_lora_spec
@@ -37,7 +37,7 @@ def build(
                                              threads=threads), _printer())
     except KeyboardInterrupt:
         console.print("interrupted: finished models are kept; run the command again to resume")
-        raise typer.Exit(130) from None
+        raise typer.Exit(INTERRUPTED) from None
     console.print(f"family [bold]{escape(spec.name)}[/] ({len(spec.names)} models) in "
                   f"[bold]{escape(str(out))}[/] ({time.monotonic() - started:.0f} s); see it "
                   f"with [bold]auditkit family show {escape(str(out))}[/]", highlight=False)

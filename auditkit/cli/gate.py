@@ -1,7 +1,6 @@
 """``auditkit gate``: may a new fine-tune ship? Exit 0 passed, 1 the policy failed, 2 error."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -16,7 +15,6 @@ from auditkit.cli._common import (
     DEVICE_OPTION,
     DTYPE_OPTION,
     EXECUTOR_OPTION,
-    EXIT_ERROR,
     EXIT_FAILED,
     EXIT_OK,
     JUDGE_ARG_OPTION,
@@ -28,13 +26,14 @@ from auditkit.cli._common import (
     THREADS_OPTION,
     TRUST_REMOTE_CODE_OPTION,
     console,
-    err_console,
+    environment_error,
+    exit_interrupted,
     handles_errors,
     judge_args_of,
     selection_of,
 )
 from auditkit.cli.progress import progress_display
-from auditkit.cli.run import INTERRUPTED, RichProgress, _progress_bar
+from auditkit.cli.run import RichProgress, _progress_bar
 from auditkit.errors import AuditError
 from auditkit.gate import GateResult, append_step_summary, junit_xml, markdown_summary, run_gate
 from auditkit.score.settings import BackendSettings
@@ -109,17 +108,11 @@ def gate(
                               benchmarks=tuple(benchmarks or ()))
         _write_extras(result, junit=junit, markdown=markdown)
     except KeyboardInterrupt:
-        err_console.print("[yellow]Interrupted.[/] Finished results are kept in the cache.")
-        raise typer.Exit(INTERRUPTED) from None
+        exit_interrupted("Finished results are kept in the cache.")
     except (AuditError, click.exceptions.ClickException, click.exceptions.Exit):
         raise
     except Exception as err:  # a bug or the environment: one line, exit 2, no traceback
-        if os.environ.get("AUDITKIT_DEBUG"):
-            raise
-        err_console.print(f"[bold red]error:[/] {escape(type(err).__name__)}: "
-                          f"{escape(str(err))} (set AUDITKIT_DEBUG=1 for the traceback)",
-                          soft_wrap=True)
-        raise typer.Exit(EXIT_ERROR) from None
+        environment_error(err)
     print_result(result)
     raise typer.Exit(EXIT_OK if result.passed else EXIT_FAILED)
 

@@ -1,10 +1,9 @@
 """``auditkit run``: audit a family (score and judge what the caches lack, store, analyze)."""
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -29,7 +28,6 @@ from auditkit.cli._common import (
     DEVICE_OPTION,
     DTYPE_OPTION,
     EXECUTOR_OPTION,
-    EXIT_ERROR,
     JUDGE_ARG_OPTION,
     JUDGE_OPTION,
     RAY_ADDRESS_OPTION,
@@ -38,7 +36,8 @@ from auditkit.cli._common import (
     THREADS_OPTION,
     TRUST_REMOTE_CODE_OPTION,
     console,
-    err_console,
+    environment_error,
+    exit_interrupted,
     handles_errors,
     judge_args_of,
     selection_of,
@@ -52,12 +51,10 @@ from auditkit.score.settings import BackendSettings
 if TYPE_CHECKING:  # pandas and the engine load only when the command runs
     import pandas as pd
 
+    from auditkit.audit import AuditRun
     from auditkit.score.plan import ModelGroup
     from auditkit.store import ProbeEntry, RunManifest
     from auditkit.types import Family
-
-INTERRUPTED = 130
-
 
 class RichProgress:
     """Renders the engine's progress: one bar per model group (items done, rate, ETA), then
@@ -96,18 +93,6 @@ class RunProgress(RichProgress):
         self.progress.console.print(family_tree(family))
         for warning in family.warnings:
             self.progress.console.print(f"[yellow]warning:[/] {escape(warning)}")
-
-
-def environment_error(err: Exception) -> NoReturn:
-    """An OS or SQLite error that no check turned into an AuditError: one line naming the
-    file when it is known, exit 2; AUDITKIT_DEBUG=1 shows the traceback instead."""
-    if os.environ.get("AUDITKIT_DEBUG"):
-        raise err
-    where = getattr(err, "filename", None)
-    err_console.print(f"[bold red]error:[/] {escape(str(where) + ': ' if where else '')}"
-                      f"{escape(type(err).__name__)}: {escape(str(err))} (set AUDITKIT_DEBUG=1 "
-                      "for the traceback)", soft_wrap=True, highlight=False)
-    raise typer.Exit(EXIT_ERROR)
 
 
 class RateColumn(ProgressColumn):
@@ -190,11 +175,16 @@ def run(
         with progress_display(console, _progress_bar, RunProgress, LineRunProgress) as shown:
             result = audit_family(options, progress=shown)
     except KeyboardInterrupt:
-        err_console.print("[yellow]Interrupted.[/] Finished results are kept in the cache; run "
-                          "the same command again to resume.")
-        raise typer.Exit(INTERRUPTED) from None
+        exit_interrupted("Finished results are kept in the cache; run the same command again "
+                         "to resume.")
     except (OSError, sqlite3.Error) as err:     # the environment: a clear line, exit 2
         environment_error(err)
+    print_run(result)
+
+
+def print_run(result: AuditRun) -> None:
+    """What the run did (scored, judged, lineage warnings), its failure rates and analysis,
+    and where its files are."""
     stats = result.stats
     console.print(f"Scored {stats.scored} outcomes, {stats.cached} from the cache, in "
                   f"{result.manifest.timings.total_s:.1f} s on {result.manifest.device} "
