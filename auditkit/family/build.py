@@ -26,6 +26,7 @@ import yaml
 
 from auditkit.errors import AuditError
 from auditkit.family.examples import file_digest, load_examples
+from auditkit.family.fingerprint import sha256_file
 from auditkit.family.spec import BUILD_FORMAT, BaseSpec, FamilySpec, ModelSpec
 
 BUILD_FILE = "auditkit-build.json"
@@ -205,22 +206,14 @@ def base_source_of(base: BaseSpec) -> dict[str, str]:
     gguf = Path(gguf).resolve()
     if not gguf.is_file():
         raise AuditError(gguf, "GGUF file not found")
-    return {"type": "gguf", "path": str(gguf), "name": gguf.name, "sha256": _stream_digest(gguf)}
-
-
-def _stream_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return {"type": "gguf", "path": str(gguf), "name": gguf.name, "sha256": sha256_file(gguf)}
 
 
 def _tree_digest(root: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != BUILD_FILE):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(_stream_digest(path).encode())
+        digest.update(sha256_file(path).encode())
     return digest.hexdigest()
 
 

@@ -6,11 +6,11 @@ modelling. One file holds one kind.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 from auditkit.errors import AuditError, Problem, ValidationError
+from auditkit.family.fingerprint import sha256_file
 
 CHAT_KEYS = frozenset({"prompt", "response"})
 TEXT_KEYS = frozenset({"text"})
@@ -19,7 +19,7 @@ OPTIONAL_KEYS = frozenset({"dimension"})
 
 def file_digest(path: Path) -> str:
     """SHA-256 of the file's bytes (a changed dataset rebuilds its model)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return sha256_file(Path(path))
 
 
 def load_examples(path: Path) -> list[dict[str, str]]:

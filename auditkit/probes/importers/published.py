@@ -11,11 +11,11 @@ maintainer holding the published file can fill them in.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from auditkit.errors import AuditError, Problem, ValidationError
+from auditkit.family.fingerprint import sha256_file
 
 
 @dataclass(frozen=True)
@@ -76,14 +76,6 @@ class ExpectedRecords:
         return None if entry is None else entry.records
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def deviations(fmt: str, counts: dict[Path, int]) -> list[Problem]:
     """How each source file (with its record count) differs from the published file."""
     problems = []
@@ -103,7 +95,7 @@ def _compare(path: Path, entry: PublishedFile, found: int) -> list[Problem]:
     if entry.size is not None and path.stat().st_size != entry.size:
         out.append(Problem(str(path), f"is {path.stat().st_size} bytes; the published "
                                       f"{entry.name} is {entry.size}"))
-    if entry.sha256 is not None and sha256_of(path) != entry.sha256:
+    if entry.sha256 is not None and sha256_file(path) != entry.sha256:
         out.append(Problem(str(path), f"sha256 differs from the published {entry.name}'s "
                                       f"({entry.sha256}): the file was edited or re-encoded"))
     return out
@@ -128,4 +120,4 @@ def strict_error(problems: list[Problem]) -> AuditError:
 def digest_entry(fmt: str, path: Path, records: int) -> str:
     """A table entry for ``path`` as it is (for a maintainer holding the published file)."""
     return (f'PublishedFile("{fmt}", "{path.name}", {records}, size={path.stat().st_size}, '
-            f'sha256="{sha256_of(path)}", source="...")')
+            f'sha256="{sha256_file(path)}", source="...")')
