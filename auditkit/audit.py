@@ -187,8 +187,9 @@ def _checked_lineage(family: Family, options: AuditOptions,
     if not (options.check_lineage or options.infer_lineage):
         return family, None
     from auditkit.family.infer import check_entry, check_lineage
+    from auditkit.family.infer_cache import default_dir
 
-    check = check_lineage(family)
+    check = check_lineage(family, cache=None if options.fresh else default_dir())
     if options.infer_lineage:
         parents = {e.child: e.parent for t in check.inference.trees for e in t.edges}
         family = load_family(options.family_dir, allow_pickle=options.backend.allow_pickle,

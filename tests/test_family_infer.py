@@ -199,3 +199,13 @@ def test_run_records_the_check_and_can_take_the_inferred_tree(fam: Path, tmp_pat
     html = (tmp_path / "run" / "report.html").read_text()
     assert "From the weights" in html and "From the failures" in html
     assert "Declared (inferred parents taken)" in html
+
+
+def test_the_cached_check_equals_the_computed_one(fam: Path, tmp_path: Path) -> None:
+    from auditkit.family.infer import check_lineage
+
+    family = load_family(fam)
+    computed = check_lineage(family)
+    assert check_lineage(family, cache=tmp_path) == computed        # computed, then stored
+    assert len(list(tmp_path.glob("*.json"))) == 1
+    assert check_lineage(family, cache=tmp_path) == computed        # read back

@@ -18,18 +18,20 @@ from auditkit.family.infer import (
     infer_family,
     inference_to_dict,
 )
+from auditkit.family.infer_cache import default_dir
 from auditkit.types import Family
 
 CHECK_LINEAGE_OPTION = typer.Option(
     True, "--check-lineage/--no-check-lineage", help="Infer the lineage from the weights "
-    "(reads every weight file once: about 30 s for the demo family on 2 cores) and warn where "
+    "(reads every weight file once: about 30 s for the demo family on 2 cores; the answer is "
+    "cached until a member's files change) and warn where "
     "the declared parents disagree with it (docs/family-format.md).")
 
 
 def lineage_check(family: Family) -> LineageCheck:
     """The check ``family show`` and ``run`` make (unreadable members skipped, with why)."""
     with console.status("Inferring the lineage from the weights..."):
-        return check_lineage(family)
+        return check_lineage(family, cache=default_dir())
 
 
 def check_to_dict(check: LineageCheck) -> dict[str, object]:

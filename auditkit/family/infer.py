@@ -171,10 +171,20 @@ class LineageCheck:
     warnings: tuple[str, ...]
 
 
-def check_lineage(family: Family, *, n_boot: int = 200, seed: int = 0) -> LineageCheck:
+def check_lineage(family: Family, *, n_boot: int = 200, seed: int = 0,
+                  cache: Path | None = None) -> LineageCheck:
     """Infer the lineage (unreadable members skipped) and warn where the declared one differs;
-    a member the inference skipped is said so once."""
-    inference = infer_family(family, n_boot=n_boot, seed=seed, strict=False)
+    a member the inference skipped is said so once. ``cache``: a directory where the inference
+    is kept by what it depends on (:mod:`auditkit.family.infer_cache`)."""
+    def compute() -> Inference:
+        return infer_family(family, n_boot=n_boot, seed=seed, strict=False)
+
+    if cache is None:
+        inference = compute()
+    else:
+        from auditkit.family.infer_cache import cache_key, cached  # it imports this module
+        key = cache_key(family, root=None, n_boot=n_boot, seed=seed, strict=False)
+        inference = cached(cache, key, compute)
     skipped = tuple(f"lineage from weights: {m} skipped ({why})" for m, why in inference.skipped)
     return LineageCheck(inference, disagreements(family, inference) + skipped)
 
