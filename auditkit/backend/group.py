@@ -16,9 +16,8 @@ import torch
 from auditkit.backend.device import pick_device, pick_dtype
 from auditkit.backend.hf import BASE_ADAPTER, HFBackend
 from auditkit.backend.load import load_full, tokenizer_from_dirs
+from auditkit.backend.lora_load import ADAPTER_WEIGHTS, add_lora
 from auditkit.errors import AuditError
-
-ADAPTER_WEIGHTS = "adapter_model.safetensors"
 
 
 def load_group(base_dir: Path, adapters: Mapping[str, Path], *, device: str | None = None,
@@ -51,19 +50,11 @@ def load_base(base_dir: Path, *, device: str, dtype: torch.dtype, trust_remote_c
 
 
 def add_adapter(model: Any, name: str, path: Path, *, allow_pickle: bool = False) -> Any:
-    """``model`` (a base or a PeftModel) with the LoRA adapter at ``path`` added as ``name``."""
-    from peft import PeftModel
-
+    """``model`` (a base or a PeftModel) with the LoRA adapter at ``path`` added as ``name``
+    (auditkit.backend.lora_load: at a cost that does not grow with the adapters already there)."""
     if name == BASE_ADAPTER:
         raise AuditError(path, f"the adapter name {BASE_ADAPTER!r} is reserved for the bare base")
     if not allow_pickle and not (path / ADAPTER_WEIGHTS).is_file():
         raise AuditError(path, f"expected {ADAPTER_WEIGHTS} (pickle weight files are refused "
                          "unless allowed)")
-    try:
-        if isinstance(model, PeftModel):
-            model.load_adapter(str(path), adapter_name=name, autocast_adapter_dtype=False)
-            return model
-        return PeftModel.from_pretrained(model, str(path), adapter_name=name,
-                                         autocast_adapter_dtype=False, is_trainable=False)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise AuditError(path, f"could not load the adapter {name!r}: {exc}") from None
+    return add_lora(model, name, path)
