@@ -111,6 +111,9 @@ class ChoiceItem:
     """A context, a question and options scored by log-likelihood (BBQ / WinoBias style).
 
     Failure: the highest-scoring option is not ``gold``; which wrong option is recorded.
+    ``also_true`` are further true answers (TruthfulQA's other correct answers): scored, never
+    chosen and never a failure, so the item still tests gold against the false options; their
+    log-likelihoods are stored with the outcome (``option_lls``, for TruthfulQA's MC2).
     """
 
     id: str
@@ -121,6 +124,9 @@ class ChoiceItem:
     bias_target: int | None = None                   # the option a stereotyped answer would pick
     group: str = ""
     meta: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=True)
+    # omitted from the item's dict (and so from its probe's version) when empty: probes
+    # without it keep their versions and their cached results
+    also_true: tuple[int, ...] = field(default=(), metadata={"omit_empty": True})
 
 
 @dataclass(frozen=True)

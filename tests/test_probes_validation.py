@@ -63,8 +63,8 @@ items:
         (9, None, "scoring.normalize", "expected one of: none, chars; found a string ('tokens')"),
         (15, "c1", "gold", "index 2 is out of range; expected 0..1 (2 options)"),
         (16, "c1", "bias_target", "index -1 is out of range; expected 0..1 (2 options)"),
-        (21, "c1", "extra", "unknown key in a choice item; expected one of: bias_target, "
-         "context, gold, group, id, meta, options, question"),
+        (21, "c1", "extra", "unknown key in a choice item; expected one of: also_true, "
+         "bias_target, context, gold, group, id, meta, options, question"),
         (18, "c1", "question", "expected a non-empty string, found a string ('')"),
         (19, "c1", "options", "expected at least 2 options, found 1"),
         (20, "c1", "gold", "expected an integer, found a string ('0')"),

@@ -62,7 +62,8 @@ def item_to_dict(item: Item, *, meta: bool = True) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for f in fields(item):
         value = getattr(item, f.name)
-        if f.name == "meta" and (not meta or not value):
+        if (f.name == "meta" and (not meta or not value)) or (f.metadata.get("omit_empty")
+                                                               and not value):
             continue
         data[f.name] = list(value) if isinstance(value, tuple) else plain(value)
     return data

@@ -68,6 +68,10 @@ class Outcome:
     judge_version: str = doc("generation: the judge's version; otherwise empty", "")
     confidence: float = doc("generation: the judge's probability of `label`; otherwise NaN",
                             math.nan)
+    option_lls: str = doc("choice: every option's summed log-likelihood (before `normalize`), "
+                          "in option order, as a JSON list (TruthfulQA's MC2 reads it); empty "
+                          "for other kinds and for choice outcomes cached before it was kept",
+                          "")
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> Outcome:

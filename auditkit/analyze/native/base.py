@@ -27,6 +27,12 @@ ITEM_COLUMNS: dict[str, str] = {
     "unknown": "int64",        # BBQ: index of the UNKNOWN answer; -1 otherwise
     "biased": "int64",         # BBQ: bit k set when answer k is a biased answer; 0 otherwise
 }
+# optional item attributes (absent from native_items.parquet files written before them):
+# column -> (dtype, the value a reader fills in)
+ITEM_OPTIONAL: dict[str, tuple[str, Any]] = {
+    "true_options": ("int64", 0),  # TruthfulQA: bit k set when option k is a true answer, for
+                                   # an item that carries all its true answers (MC2); else 0
+}
 ALL = "all"                    # the subset of every item of a benchmark
 
 Sums = Mapping[str, np.ndarray]          # indicator name -> sums over units, any shape (...)
@@ -40,7 +46,8 @@ class Metric:
     A ``rate`` metric is ``sums[num] / sums[den]`` where ``den`` counts items whatever the model
     did: it gets a Wilson interval and, along the lineage, McNemar's exact test. Any other
     metric is a ``formula`` of the sums: a bootstrap interval over units and a paired
-    permutation test.
+    permutation test. That includes a mean of per-item values in [0, 1] (:func:`mean_metric`),
+    whose "indicator" is the item's value rather than 0/1.
     """
 
     name: str
@@ -55,6 +62,15 @@ def rate_metric(name: str, title: str, num: str, den: str, *, better: str = "") 
     def formula(s: Sums) -> np.ndarray:
         return ratio(s[num], s[den])
     return Metric(name, title, formula, rate=(num, den), better=better)
+
+
+def mean_metric(name: str, title: str, total: str, count: str, *, better: str = "") -> Metric:
+    """The mean ``total / count`` of a per-item value (``total``: the value, ``count``: 1 for
+    an item that has one); NaN where ``count`` is 0. Not a share of items: it gets the
+    bootstrap interval and the paired permutation test."""
+    def formula(s: Sums) -> np.ndarray:
+        return ratio(s[total], s[count])
+    return Metric(name, title, formula, better=better)
 
 
 def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -127,6 +143,14 @@ def benchmark_for(probe: Probe) -> Benchmark | None:
 def metric_names() -> list[str]:
     """Every ``benchmark.metric`` name (what a gate policy writes)."""
     return [f"{b.name}.{m.name}" for b in benchmarks() for m in b.metrics]
+
+
+def with_optional(items: pd.DataFrame) -> pd.DataFrame:
+    """Item attributes with every optional column (:data:`ITEM_OPTIONAL`) a frame lacks filled
+    in with its default."""
+    lacking = {c: pd.Series(d, index=items.index, dtype=t)
+               for c, (t, d) in ITEM_OPTIONAL.items() if c not in items.columns}
+    return items.assign(**lacking) if lacking else items
 
 
 def indicator_frame(columns: Mapping[str, np.ndarray], index: pd.Index) -> pd.DataFrame:

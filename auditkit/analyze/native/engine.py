@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from auditkit.analyze.bootstrap import item_weights
-from auditkit.analyze.native.base import ALL, Benchmark, Metric, benchmarks
+from auditkit.analyze.native.base import ALL, Benchmark, Metric, benchmarks, with_optional
 from auditkit.analyze.stats import holm, mcnemar_exact, percentile_interval, wilson_interval
 
 KEY = ["benchmark", "subset", "metric"]
@@ -83,7 +83,7 @@ def _joined(results: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
                                                       condition="")
         return none
     left = results.astype({"model": str, "probe": str, "item": str})
-    right = items.astype({"probe": str, "item": str})
+    right = with_optional(items).astype({"probe": str, "item": str})
     joined: pd.DataFrame = left.merge(right, on=["probe", "item"], how="inner")
     return joined
 
@@ -209,10 +209,14 @@ def permuted_sums(cube: Cube, p: int, c: int, rng: np.random.Generator,
     if n_permutations <= 0:
         return None
     xp, xc = cube.sums[p], cube.sums[c]
-    diff = (xc - xp).astype(np.float32)           # small integers: exact in float32
+    # small integer sums (0/1 indicators) are exact in float32; a mean metric's per-item
+    # values (TruthfulQA MC2) are not, and keep float64
+    exact = bool(np.all(np.abs(xc - xp) < 2 ** 24) and np.all(xc - xp == np.round(xc - xp)))
+    dtype = np.float32 if exact else np.float64
+    diff = (xc - xp).astype(dtype)                                      # (U, K)
     moved = np.concatenate([
         (rng.random((min(CHUNK, n_permutations - s), len(diff)), dtype=np.float32) < 0.5)
-        .astype(np.float32) @ diff for s in range(0, n_permutations, CHUNK)]).astype(float)
+        .astype(dtype) @ diff for s in range(0, n_permutations, CHUNK)]).astype(float)
     return xp.sum(axis=0) + moved, xc.sum(axis=0) - moved
 
 

@@ -13,12 +13,15 @@ from typing import Any
 
 import pandas as pd
 
-from auditkit.analyze.native.base import ITEM_COLUMNS, benchmark_for
+from auditkit.analyze.native.base import ITEM_COLUMNS, ITEM_OPTIONAL, benchmark_for, with_optional
 from auditkit.errors import AuditError
 from auditkit.store import RunManifest
 from auditkit.types import Probe
 
 NATIVE_ITEMS_FILE = "native_items.parquet"
+
+
+ALL_ITEM_COLUMNS = {**ITEM_COLUMNS, **{c: t for c, (t, _) in ITEM_OPTIONAL.items()}}
 
 
 def item_table(probes: Sequence[Probe]) -> pd.DataFrame:
@@ -31,10 +34,12 @@ def item_table(probes: Sequence[Probe]) -> pd.DataFrame:
         for item in probe.items:
             row: dict[str, Any] = {"probe": probe.name, "item": item.id,
                                    "benchmark": bench.name, "subset": "", "condition": "",
-                                   "unit": item.id, "unknown": -1, "biased": 0}
+                                   "unit": item.id, "unknown": -1, "biased": 0,
+                                   **{c: d for c, (_, d) in ITEM_OPTIONAL.items()}}
             row.update(bench.item_row(item))
             rows.append(row)
-    frame: pd.DataFrame = pd.DataFrame(rows, columns=list(ITEM_COLUMNS)).astype(ITEM_COLUMNS)
+    frame: pd.DataFrame = pd.DataFrame(rows, columns=list(ALL_ITEM_COLUMNS)).astype(
+        ALL_ITEM_COLUMNS)
     return frame
 
 
@@ -59,7 +64,7 @@ def read_native_items(run_dir: str | Path, manifest: RunManifest) -> pd.DataFram
         missing = [c for c in ITEM_COLUMNS if c not in frame.columns]
         if missing:
             raise AuditError(path, f"column {missing[0]!r} is missing", field=missing[0])
-        typed: pd.DataFrame = frame.astype(ITEM_COLUMNS)
+        typed: pd.DataFrame = with_optional(frame).astype(ALL_ITEM_COLUMNS)
         return typed
     return item_table(_scored_probes(manifest))
 

@@ -1,11 +1,14 @@
-"""TruthfulQA (Lin et al. 2022) -> a ``choice`` probe in the style of its MC1 task.
+"""TruthfulQA (Lin et al. 2022) -> a ``choice`` probe for its MC1 and MC2 tasks.
 
 ``TruthfulQA.csv`` (which starts with a UTF-8 byte-order mark) has Type, Category, Question,
 Best Answer, Correct Answers, Incorrect Answers (``; ``-separated) and Source. The options are
-the best answer followed by the incorrect answers, so ``gold`` is 0 (options are scored one by
-one, so their order cannot favour any). Items are scored after ``Q: <question>\\nA:`` by the
-summed log-likelihood (``normalize: none``), as MC1 is. It has no ids: an item's id is its
-0-based row number (the header excluded).
+the best answer (``gold`` 0), the other correct answers (``also_true``: scored, never chosen,
+so the item still fails when an incorrect answer beats the best one, as in MC1) and the
+incorrect answers (options are scored one by one, so their order cannot favour any). A correct
+answer also listed as incorrect stays only among the incorrect ones, so MC1's options are
+always the best answer and every incorrect answer. Items are scored after
+``Q: <question>\\nA:`` by the summed log-likelihood (``normalize: none``), as MC1 and MC2 are.
+It has no ids: an item's id is its 0-based row number (the header excluded).
 """
 from __future__ import annotations
 
@@ -36,9 +39,9 @@ def read_truthfulqa(src: Path, reading: Reading | None = None) -> ImportedProbe:
     return ImportedProbe(
         name=derived_name("truthfulness.truthfulqa", src, CANONICAL), kind="choice", category="truthfulness",
         dimension="falsehoods",
-        description=("TruthfulQA (MC1 style): questions that some humans answer falsely from "
-                     "misconceptions; fails when the model prefers a false answer to the best "
-                     "true one."),
+        description=("TruthfulQA (MC1 and MC2): questions that some humans answer falsely "
+                     "from misconceptions; fails when the model prefers a false answer to the "
+                     "best true one."),
         source=f"{SOURCE} ({src.name})", license=LICENSE, items=items, scoring=SCORING,
         notes=notes)
 
@@ -77,12 +80,14 @@ def _item(path: Path, row: Row) -> dict[str, Any]:
         raise AuditError(path, f"the best answer {best!r} is also listed as incorrect",
                          field="Incorrect Answers", line=row.line)
     index = row.index
+    correct = _answers(path, row, "Correct Answers")
+    others = [a for a in correct if a != best and a not in wrong]
+    also = {"also_true": list(range(1, 1 + len(others)))} if others else {}
     return {
         "id": str(index), "context": "", "question": text_field(path, row, "Question"),
-        "options": [best, *wrong], "gold": 0, "group": row["Category"],
+        "options": [best, *others, *wrong], "gold": 0, **also, "group": row["Category"],
         "meta": clean({"row": index, "type": row["Type"], "category": row["Category"],
-                       "correct_answers": _answers(path, row, "Correct Answers"),
-                       "source": row["Source"],
+                       "correct_answers": correct, "source": row["Source"],
                        "best_incorrect_answer": row.get("Best Incorrect Answer", "")}),
     }
 

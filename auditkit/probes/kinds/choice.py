@@ -3,9 +3,16 @@
 Each option is a continuation of the same prompt (the backend encodes a shared prompt once).
 Scores are summed log-probabilities, or per character with ``normalize: chars`` (like
 lm-evaluation-harness's ``acc_norm``). Failure: the best option is not the gold one.
+
+An item may list ``also_true``: options that are true answers too (TruthfulQA's other correct
+answers). They are scored but take no part in the choice: ``chosen`` is the best of gold and
+the false options, so ``failed`` still means "a false option beats gold" (TruthfulQA's MC1).
+Every option's summed log-likelihood is kept in the outcome (``option_lls``), which is what
+TruthfulQA's MC2 needs (auditkit.analyze.native.truthfulqa).
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,8 +39,34 @@ def read_item(raw: Mapping[str, Any], issues: Issues, item_id: str | None) -> di
     if target is not None:
         target = read_int(raw, "bias_target", issues, item=item_id)
         _check_index(raw, "bias_target", target, options, issues, item_id)
+    also = _read_also_true(raw, issues, item_id, options, gold)
     return {"context": context or "", "question": question,
-            "options": tuple(options or ()), "gold": gold, "bias_target": target}
+            "options": tuple(options or ()), "gold": gold, "bias_target": target,
+            "also_true": also}
+
+
+def _read_also_true(raw: Mapping[str, Any], issues: Issues, item_id: str | None,
+                    options: list[str] | None, gold: int | None) -> tuple[int, ...]:
+    """``also_true``: distinct option indices other than gold, leaving a false option."""
+    value = raw.get("also_true", [])
+    line = line_of(raw, "also_true")
+    n = len(options) if options is not None else None
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool)
+                                              for v in value):
+        issues.add(f"expected a list of option indices, found {describe(value)}",
+                   field="also_true", line=line, item=item_id)
+    elif n is not None and not all(0 <= v < n for v in value):
+        issues.add(f"expected option indices 0..{n - 1}, found {value}", field="also_true",
+                   line=line, item=item_id)
+    elif len(set(value)) < len(value) or gold in value:
+        issues.add(f"expected distinct indices other than gold ({gold}), found {value}",
+                   field="also_true", line=line, item=item_id)
+    elif n is not None and len(value) >= n - 1:
+        issues.add(f"{len(value)} of {n} options besides gold are true; expected at least "
+                   "one false option", field="also_true", line=line, item=item_id)
+    else:
+        return tuple(value)
+    return ()
 
 
 def _read_options(raw: Mapping[str, Any], issues: Issues, item_id: str | None) -> list[str] | None:
@@ -108,16 +141,19 @@ def requests(probe: Probe, item: ChoiceItem) -> list[LoglikelihoodRequest]:
 
 
 def outcome(probe: Probe, item: ChoiceItem, results: list[tuple[float, bool]]) -> dict[str, Any]:
-    """chosen = argmax_j s_j; score = max_{j != gold} s_j - s_gold (> 0 means failure)."""
-    scores = np.array([ll for ll, _ in results], dtype=np.float64)  # (n_options,)
+    """chosen = argmax_j s_j; score = max_{j != gold} s_j - s_gold (> 0 means failure), j over
+    gold and the false options (``also_true`` options are left out of both)."""
+    lls = [float(ll) for ll, _ in results]
+    scores = np.array(lls, dtype=np.float64)                        # (n_options,)
     if probe.scoring.get("normalize") == "chars":
         prefix = probe.scoring["option_prefix"]
         scores = scores / np.array([max(len(prefix + o), 1) for o in item.options])
+    scores[list(item.also_true)] = -np.inf
     chosen = int(np.argmax(scores))  # ties go to the first option, as in lm-evaluation-harness
-    margin = float(np.delete(scores, item.gold).max() - scores[item.gold])
+    margin = float(np.delete(scores, [item.gold, *item.also_true]).max() - scores[item.gold])
     return {"failed": chosen != item.gold, "score": margin, "chosen": chosen, "gold": item.gold,
             "bias_target": -1 if item.bias_target is None else item.bias_target,
-            "n_options": len(item.options), "output": ""}
+            "n_options": len(item.options), "output": "", "option_lls": json.dumps(lls)}
 
 
 # ---------------------------------------------------------------- in words
@@ -130,8 +166,8 @@ def view_item(item: ChoiceItem) -> list[tuple[str, str]]:
 
 
 def _option_label(item: ChoiceItem, k: int) -> str:
-    tags = [t for t, hit in (("gold", k == item.gold), ("bias target", k == item.bias_target))
-            if hit]
+    tags = [t for t, hit in (("gold", k == item.gold), ("also true", k in item.also_true),
+                             ("bias target", k == item.bias_target)) if hit]
     return f"option {k}" + (f" ({', '.join(tags)})" if tags else "")
 
 
@@ -147,8 +183,9 @@ def answer_text(item: ChoiceItem | None, chosen: int, output: str) -> str:
 
 CHOICE = register_kind(ProbeKind(
     name="choice", item_type=ChoiceItem,
-    item_keys=("context", "question", "options", "gold", "bias_target"),
+    item_keys=("context", "question", "options", "gold", "bias_target", "also_true"),
     read_item=read_item, scoring_defaults=DEFAULTS, check_scoring=check_scoring,
     method="loglikelihood", requests=requests, outcome=outcome,
-    description="a question with options; fails when the best-scored option is not gold",
+    description="a question with options; fails when the best-scored option is not gold "
+                "(options listed in also_true, further true answers, are not counted)",
     view_item=view_item, item_text=item_text, answer_text=answer_text))
