@@ -46,7 +46,7 @@ def table(monkeypatch: pytest.MonkeyPatch, *entries: PublishedFile) -> None:
 
 # ------------------------------------------------------------------ comparing a file
 
-def test_the_recorded_bytes_are_accepted_silently_even_under_strict(tmp_path, monkeypatch):
+def test_the_recorded_bytes_are_accepted_silently_even_under_strict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     src = advbench(tmp_path, HEADER + rows(3))
     table(monkeypatch, entry_for(src, 3))
     probe = read_dataset("advbench", src, strict=True)
@@ -54,7 +54,7 @@ def test_the_recorded_bytes_are_accepted_silently_even_under_strict(tmp_path, mo
     assert not any("not compared" in note for note in probe.notes)
 
 
-def test_a_truncated_copy_warns_and_stops_under_strict(tmp_path, monkeypatch):
+def test_a_truncated_copy_warns_and_stops_under_strict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     src = advbench(tmp_path, HEADER + rows(5))
     table(monkeypatch, entry_for(src, 5, source="huggingface/datasets x.json @abc123"))
     src.write_text(HEADER + rows(3), encoding="utf-8")       # cut after its third record
@@ -71,7 +71,7 @@ def test_a_truncated_copy_warns_and_stops_under_strict(tmp_path, monkeypatch):
     assert "holds 3 records; the published harmful_behaviors.csv holds 5" in problem.message
 
 
-def test_same_count_other_size_names_the_size_and_hashes_nothing(tmp_path, monkeypatch):
+def test_same_count_other_size_names_the_size_and_hashes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     src = advbench(tmp_path, HEADER + rows(2))
     recorded = entry_for(src, 2)
     table(monkeypatch, recorded)
@@ -88,7 +88,7 @@ def test_same_count_other_size_names_the_size_and_hashes_nothing(tmp_path, monke
     assert excinfo.value.problems[0].field == "size"
 
 
-def test_same_size_other_bytes_names_both_digests(tmp_path, monkeypatch):
+def test_same_size_other_bytes_names_both_digests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     src = advbench(tmp_path, HEADER + rows(2))
     recorded = entry_for(src, 2)
     table(monkeypatch, recorded)
@@ -100,7 +100,7 @@ def test_same_size_other_bytes_names_both_digests(tmp_path, monkeypatch):
     assert WHY in warning and "corrupt" not in warning
 
 
-def test_line_endings_alone_are_a_deviation(tmp_path, monkeypatch):
+def test_line_endings_alone_are_a_deviation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the same records with CRLF: the table cannot tell a re-encoded copy from an edited one
     src = advbench(tmp_path, HEADER + rows(2))
     table(monkeypatch, entry_for(src, 2))
@@ -109,7 +109,7 @@ def test_line_endings_alone_are_a_deviation(tmp_path, monkeypatch):
     assert " size: " in warning and "re-encoded (line endings, byte-order mark)" in warning
 
 
-def test_any_recorded_revision_is_accepted(tmp_path, monkeypatch):
+def test_any_recorded_revision_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     old = advbench(tmp_path, HEADER + rows(2))
     first = entry_for(old, 2, source="rec A")
     newer = advbench(tmp_path, HEADER + rows(3, "act"))
@@ -127,7 +127,7 @@ def test_any_recorded_revision_is_accepted(tmp_path, monkeypatch):
         f"{second.size} (rec B)" in warning
 
 
-def test_expected_records_only_when_the_revisions_agree(monkeypatch, tmp_path):
+def test_expected_records_only_when_the_revisions_agree(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     one = PublishedFile("advbench", "harmful_behaviors.csv", 3, source="a")
     path = tmp_path / "harmful_behaviors.csv"
     table(monkeypatch, one, dataclasses.replace(one, size=10, sha256="0" * 64))
@@ -137,7 +137,7 @@ def test_expected_records_only_when_the_revisions_agree(monkeypatch, tmp_path):
     assert ExpectedRecords("bbq")(path) is None
 
 
-def test_cli_strict_exit_2_names_file_and_field(tmp_path, monkeypatch):
+def test_cli_strict_exit_2_names_file_and_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     src = advbench(tmp_path, HEADER + rows(2))
     table(monkeypatch, dataclasses.replace(entry_for(src, 2), size=1))
     args = ["probes", "import", "advbench", str(src), "--out", str(tmp_path / "out")]
@@ -156,7 +156,7 @@ def test_cli_strict_exit_2_names_file_and_field(tmp_path, monkeypatch):
     ("advbench", "advbench/harmful_behaviors.csv"),
     ("bbq", "bbq/Age.jsonl"),
 ])
-def test_format_samples_are_excerpts_and_warn_by_their_count(fmt, rel):
+def test_format_samples_are_excerpts_and_warn_by_their_count(fmt: str, rel: str) -> None:
     # the samples are a few records cut from the published files: one count warning each
     # (records are counted before exact repeats are dropped: BBQ's sample holds repeats)
     src = FIX / rel
@@ -167,16 +167,18 @@ def test_format_samples_are_excerpts_and_warn_by_their_count(fmt, rel):
 
 # ------------------------------------------------------------------ the table itself
 
-def test_recorded_digests_are_the_cited_ones():
+def test_recorded_digests_are_the_cited_ones() -> None:
     # copied from huggingface/datasets dataset_infos.json (see the comments in published.py)
     by_name = {p.name: p for p in published_mod.PUBLISHED}
     crows, tqa = by_name["crows_pairs_anonymized.csv"], by_name["TruthfulQA.csv"]
-    assert (crows.records, crows.size, crows.sha256[:8]) == (1508, 437764, "dfb36986")
-    assert (tqa.records, tqa.size, tqa.sha256[:8]) == (817, 443723, "8d7dd15f")
+    assert (crows.records, crows.size, crows.sha256) == (
+        1508, 437764, "dfb36986ce0502abbaf7055b9176da3d08d48e07df1251991b5dfbcbceab9d0c")
+    assert (tqa.records, tqa.size, tqa.sha256) == (
+        817, 443723, "8d7dd15f033196140f032d97d30f037da7a7b1192c3f36f9937c1850925335a2")
     assert "sylinrl/TruthfulQA@013686a0" in tqa.source
 
 
-def test_every_entry_has_a_source_and_well_formed_numbers():
+def test_every_entry_has_a_source_and_well_formed_numbers() -> None:
     for p in published_mod.PUBLISHED:
         assert p.source and (p.records or p.sha256), p
         if p.sha256 is not None:   # a digest names the commit of the record it comes from
@@ -186,7 +188,7 @@ def test_every_entry_has_a_source_and_well_formed_numbers():
     assert len(keys) == len(set(keys))
 
 
-def test_bbq_counts_sum_to_the_paper():
+def test_bbq_counts_sum_to_the_paper() -> None:
     counts = {p.name: p.records for p in published_mod.PUBLISHED if p.fmt == "bbq"}
     assert sum(c or 0 for c in counts.values()) == 58492
     six = ("Age", "Disability_status", "Nationality", "Physical_appearance", "Religion",
