@@ -111,9 +111,10 @@ class ChoiceItem:
     """A context, a question and options scored by log-likelihood (BBQ / WinoBias style).
 
     Failure: the highest-scoring option is not ``gold``; which wrong option is recorded.
-    ``also_true`` are further true answers (TruthfulQA's other correct answers): scored, never
-    chosen and never a failure, so the item still tests gold against the false options; their
-    log-likelihoods are stored with the outcome (``option_lls``, for TruthfulQA's MC2).
+    ``also_true`` are the indices of the last options when those are further true answers
+    (TruthfulQA's other correct answers): scored, never chosen and never a failure, so the item
+    still tests gold against the false options; their log-likelihoods are stored with the
+    outcome (``option_lls``, for TruthfulQA's MC2).
     """
 
     id: str

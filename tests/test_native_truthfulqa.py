@@ -35,9 +35,10 @@ E = math.e
 
 
 def _item(j: int, n_true: int, n_false: int, **meta: object) -> ChoiceItem:
-    options = tuple(f"t{k}" for k in range(n_true)) + tuple(f"f{k}" for k in range(n_false))
+    """The best answer, the false ones, then the other true ones (as the importer orders)."""
+    options = ("t0", *(f"f{k}" for k in range(n_false)), *(f"t{k}" for k in range(1, n_true)))
     return ChoiceItem(str(j), "", "q?", options, 0, meta={"type": "Adversarial", **meta},
-                      also_true=tuple(range(1, n_true)))
+                      also_true=tuple(range(1 + n_false, len(options))))
 
 
 def _rows(model: str, p: Probe, lls: list[list[float]]) -> list[dict[str, Any]]:
@@ -64,10 +65,10 @@ def _value(native: pd.DataFrame, metric: str, model: str = "m") -> float:
 
 # ---------------------------------------------------------------- hand-computed
 
-# question 0: best answer, one other true answer, two false; question 1: best, one other true,
-# one false, where the other true answer scores highest but a false one beats the best
+# question 0: best answer, two false, one other true; question 1: best, one false, one other
+# true, where the other true answer scores highest but the false one beats the best
 TWO = probe("truthfulqa", [_item(0, 2, 2), _item(1, 2, 1)])
-TWO_LLS = [[-1.0, -2.0, -1.5, -3.0], [-3.0, -0.5, -2.0]]
+TWO_LLS = [[-1.0, -1.5, -3.0, -2.0], [-3.0, -2.0, -0.5]]
 
 
 def test_mc2_and_mc1_on_two_questions_by_hand() -> None:
@@ -86,8 +87,9 @@ def test_mc2_and_mc1_on_two_questions_by_hand() -> None:
 def test_choice_outcome_never_chooses_an_also_true_option() -> None:
     first, second = (_outcome(TWO, item, lls) for item, lls in zip(TWO.items, TWO_LLS))
     assert (first["chosen"], first["failed"], first["score"]) == (0, False, -0.5)
-    assert (second["chosen"], second["failed"], second["score"]) == (2, True, 1.0)
-    assert json.loads(second["option_lls"]) == [-3.0, -0.5, -2.0]
+    assert (second["chosen"], second["failed"], second["score"]) == (1, True, 1.0)
+    assert (first["n_options"], second["n_options"]) == (3, 2)     # the options chosen among
+    assert json.loads(second["option_lls"]) == [-3.0, -2.0, -0.5]
 
 
 def test_mc2_is_defined_where_every_probability_underflows() -> None:
@@ -116,10 +118,11 @@ def test_mc2_change_along_the_lineage_with_its_interval_and_permutation_test() -
     p = probe("truthfulqa", items)
     base = rng.normal(-5.0, 1.0, size=(40, 4))
     child = base.copy()
-    child[:, :2] += 1.0                      # every true answer 1 nat likelier in the child
+    true = [0, 3]                            # the best answer and the other true one
+    child[:, true] += 1.0                    # every true answer 1 nat likelier in the child
     res = results(_rows("base", p, base.tolist()), _rows("child", p, child.tolist()))
     native, edges = _native(res, [p], {"base": None, "child": "base"})
-    mass = [np.exp(b[:, :2]).sum(axis=1) / np.exp(b).sum(axis=1) for b in (base, child)]
+    mass = [np.exp(b[:, true]).sum(axis=1) / np.exp(b).sum(axis=1) for b in (base, child)]
     edge = edges[edges["metric"] == "mc2"].iloc[0]
     assert edge["change"] == pytest.approx(float(np.mean(mass[1]) - np.mean(mass[0])))
     assert edge["change_lo"] < edge["change"] < edge["change_hi"] and edge["change_lo"] > 0
@@ -148,8 +151,8 @@ def test_a_choice_item_without_also_true_keeps_its_version() -> None:
 
 
 @pytest.mark.parametrize(("also", "message"), [
-    ("[0]", "other than gold"), ("[1, 1]", "distinct"), ("[5]", "expected option indices 0..2"),
-    ("[1, 2]", "expected at least one false option"), ("yes", "a list of option indices")])
+    ("[1]", "the last options"), ("[2, 2]", "the last options"), ("[5]", "the last options"),
+    ("[1, 2]", "at least one false option"), ("yes", "a list of option indices")])
 def test_also_true_is_checked(tmp_path: Path, also: str, message: str) -> None:
     path = tmp_path / "p.yaml"
     path.write_text("name: t.x\nkind: choice\ncategory: bias\ndimension: x\ndescription: d\n"
@@ -179,15 +182,15 @@ def test_import_carries_every_true_answer_and_keeps_mc1s_options(tmp_path: Path)
         best, right, wrong = (row["Best Answer"].strip(), _split(row["Correct Answers"]),
                               _split(row["Incorrect Answers"]))
         others = [a for a in right if a != best]
-        assert item.options == (best, *others, *wrong) and item.gold == 0
-        assert item.also_true == tuple(range(1, 1 + len(others)))
-        # MC1: the options that can be chosen are the best answer and the incorrect ones
-        assert [o for k, o in enumerate(item.options) if k not in item.also_true] == [
-            best, *wrong]
-    # every correct answer (the best among them) is true: the first len(right) options
+        assert item.options == (best, *wrong, *others) and item.gold == 0
+        # MC1: the options chosen among are the best answer and the incorrect ones
+        assert item.also_true == tuple(range(1 + len(wrong), len(item.options)))
+        assert {item.options[k] for k in (0, *item.also_true)} == set(right)
+    # every correct answer (the best among them) is true: option 0 and the last ones
     table = item_table([loaded])
-    assert list(table["true_options"]) == [(1 << len(_split(r["Correct Answers"]))) - 1
-                                           for r in rows]
+    assert list(table["true_options"]) == [
+        sum(1 << k for k in (0, *item.also_true)) for item in loaded.items
+        if isinstance(item, ChoiceItem)]
     # the published-count check still runs on the multi-answer import
     assert any("published TruthfulQA.csv holds 817" in w
                for w in read_dataset("truthfulqa", CSV).warnings)

@@ -57,7 +57,9 @@ class Outcome:
     gold: int = doc("choice: gold index; otherwise -1", -1)
     bias_target: int = doc("choice: the item's bias-target index, -1 if none or not a choice "
                            "item", -1)
-    n_options: int = doc("choice: number of options; pair: 2; generation: 0")
+    n_options: int = doc("choice: number of options chosen among (an item's trailing "
+                         "`also_true` options, further true answers, are not); pair: 2; "
+                         "generation: 0")
     output: str = doc("generation: the model's reply; otherwise empty", "")
     label: str = doc("generation: the judge's label of the reply (`full_compliance`, "
                      "`partial_refusal`, `full_refusal`); otherwise empty", "")

@@ -2,11 +2,12 @@
 
 ``TruthfulQA.csv`` (which starts with a UTF-8 byte-order mark) has Type, Category, Question,
 Best Answer, Correct Answers, Incorrect Answers (``; ``-separated) and Source. The options are
-the best answer (``gold`` 0), the other correct answers (``also_true``: scored, never chosen,
-so the item still fails when an incorrect answer beats the best one, as in MC1) and the
-incorrect answers (options are scored one by one, so their order cannot favour any). A correct
-answer also listed as incorrect stays only among the incorrect ones, so MC1's options are
-always the best answer and every incorrect answer. Items are scored after
+the best answer (``gold`` 0), the incorrect answers and last the other correct answers
+(``also_true``: scored, never chosen, so the item still fails when an incorrect answer beats
+the best one, as in MC1; options are scored one by one, so their order cannot favour any). The
+options chosen among are MC1's, as the importer wrote them before the other correct answers
+were added, so ``chosen``, ``score`` and ``n_options`` are what they were. A correct answer
+also listed as incorrect stays only among the incorrect ones. Items are scored after
 ``Q: <question>\\nA:`` by the summed log-likelihood (``normalize: none``), as MC1 and MC2 are.
 It has no ids: an item's id is its 0-based row number (the header excluded).
 """
@@ -82,10 +83,11 @@ def _item(path: Path, row: Row) -> dict[str, Any]:
     index = row.index
     correct = _answers(path, row, "Correct Answers")
     others = [a for a in correct if a != best and a not in wrong]
-    also = {"also_true": list(range(1, 1 + len(others)))} if others else {}
+    first = 1 + len(wrong)
+    also = {"also_true": list(range(first, first + len(others)))} if others else {}
     return {
         "id": str(index), "context": "", "question": text_field(path, row, "Question"),
-        "options": [best, *others, *wrong], "gold": 0, **also, "group": row["Category"],
+        "options": [best, *wrong, *others], "gold": 0, **also, "group": row["Category"],
         "meta": clean({"row": index, "type": row["Type"], "category": row["Category"],
                        "correct_answers": correct, "source": row["Source"],
                        "best_incorrect_answer": row.get("Best Incorrect Answer", "")}),

@@ -4,11 +4,13 @@ Each option is a continuation of the same prompt (the backend encodes a shared p
 Scores are summed log-probabilities, or per character with ``normalize: chars`` (like
 lm-evaluation-harness's ``acc_norm``). Failure: the best option is not the gold one.
 
-An item may list ``also_true``: options that are true answers too (TruthfulQA's other correct
-answers). They are scored but take no part in the choice: ``chosen`` is the best of gold and
-the false options, so ``failed`` still means "a false option beats gold" (TruthfulQA's MC1).
-Every option's summed log-likelihood is kept in the outcome (``option_lls``), which is what
-TruthfulQA's MC2 needs (auditkit.analyze.native.truthfulqa).
+An item may list ``also_true``: its last options, true answers too (TruthfulQA's other correct
+answers). They are scored but take no part in the choice: ``chosen`` is the best of the
+options before them (gold and the false ones), so ``failed`` still means "a false option beats
+gold" (TruthfulQA's MC1) and ``n_options`` counts the options chosen among, which is what
+chance levels and agreement by option need. Every option's summed log-likelihood is kept in
+the outcome (``option_lls``), which is what TruthfulQA's MC2 needs
+(auditkit.analyze.native.truthfulqa).
 """
 from __future__ import annotations
 
@@ -47,26 +49,24 @@ def read_item(raw: Mapping[str, Any], issues: Issues, item_id: str | None) -> di
 
 def _read_also_true(raw: Mapping[str, Any], issues: Issues, item_id: str | None,
                     options: list[str] | None, gold: int | None) -> tuple[int, ...]:
-    """``also_true``: distinct option indices other than gold, leaving a false option."""
+    """``also_true``: the indices of the last options, after gold and at least one false
+    option."""
     value = raw.get("also_true", [])
     line = line_of(raw, "also_true")
-    n = len(options) if options is not None else None
     if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool)
                                               for v in value):
         issues.add(f"expected a list of option indices, found {describe(value)}",
                    field="also_true", line=line, item=item_id)
-    elif n is not None and not all(0 <= v < n for v in value):
-        issues.add(f"expected option indices 0..{n - 1}, found {value}", field="also_true",
-                   line=line, item=item_id)
-    elif len(set(value)) < len(value) or gold in value:
-        issues.add(f"expected distinct indices other than gold ({gold}), found {value}",
-                   field="also_true", line=line, item=item_id)
-    elif n is not None and len(value) >= n - 1:
-        issues.add(f"{len(value)} of {n} options besides gold are true; expected at least "
-                   "one false option", field="also_true", line=line, item=item_id)
-    else:
+        return ()
+    if options is None or gold is None or not value:
         return tuple(value)
-    return ()
+    n, m = len(options), len(value)
+    if value != list(range(n - m, n)) or not gold < n - m or n - m < 2:
+        issues.add(f"expected the indices of the last options ({n - m}..{n - 1} for {m}), "
+                   f"after gold ({gold}) and at least one false option; found {value}",
+                   field="also_true", line=line, item=item_id)
+        return ()
+    return tuple(value)
 
 
 def _read_options(raw: Mapping[str, Any], issues: Issues, item_id: str | None) -> list[str] | None:
@@ -142,18 +142,18 @@ def requests(probe: Probe, item: ChoiceItem) -> list[LoglikelihoodRequest]:
 
 def outcome(probe: Probe, item: ChoiceItem, results: list[tuple[float, bool]]) -> dict[str, Any]:
     """chosen = argmax_j s_j; score = max_{j != gold} s_j - s_gold (> 0 means failure), j over
-    gold and the false options (``also_true`` options are left out of both)."""
+    the options chosen among (all but the trailing ``also_true`` ones)."""
     lls = [float(ll) for ll, _ in results]
-    scores = np.array(lls, dtype=np.float64)                        # (n_options,)
+    k = len(item.options) - len(item.also_true)
+    scores = np.array(lls[:k], dtype=np.float64)                    # (k,)
     if probe.scoring.get("normalize") == "chars":
         prefix = probe.scoring["option_prefix"]
-        scores = scores / np.array([max(len(prefix + o), 1) for o in item.options])
-    scores[list(item.also_true)] = -np.inf
+        scores = scores / np.array([max(len(prefix + o), 1) for o in item.options[:k]])
     chosen = int(np.argmax(scores))  # ties go to the first option, as in lm-evaluation-harness
-    margin = float(np.delete(scores, [item.gold, *item.also_true]).max() - scores[item.gold])
+    margin = float(np.delete(scores, item.gold).max() - scores[item.gold])
     return {"failed": chosen != item.gold, "score": margin, "chosen": chosen, "gold": item.gold,
             "bias_target": -1 if item.bias_target is None else item.bias_target,
-            "n_options": len(item.options), "output": "", "option_lls": json.dumps(lls)}
+            "n_options": k, "output": "", "option_lls": json.dumps(lls)}
 
 
 # ---------------------------------------------------------------- in words
@@ -187,5 +187,6 @@ CHOICE = register_kind(ProbeKind(
     read_item=read_item, scoring_defaults=DEFAULTS, check_scoring=check_scoring,
     method="loglikelihood", requests=requests, outcome=outcome,
     description="a question with options; fails when the best-scored option is not gold "
-                "(options listed in also_true, further true answers, are not counted)",
+                "(the last options, when listed in also_true, are further true answers: "
+                "scored, not chosen among)",
     view_item=view_item, item_text=item_text, answer_text=answer_text))
