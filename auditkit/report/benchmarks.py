@@ -85,8 +85,8 @@ def values_table(rows: pd.DataFrame, order: Sequence[str], name: str, title: str
                     *(value_cell(r.value, r.lo, r.hi, str(r.interval)) if (r := by_model.get(m))
                       else text("") for m in models)))
     return Table(f"native-{name}", f"{title}: native metrics per model", cols, tuple(out),
-                 "Shares in percent with 95% Wilson intervals; other metrics with 95% "
-                 "bootstrap intervals.")
+                 "Shares in percent with 95% Wilson intervals; other metrics (bias scores, "
+                 "gaps, means such as TruthfulQA's MC2) with 95% bootstrap intervals.")
 
 
 def changes_table(rows: pd.DataFrame, name: str, title: str, note: str = "") -> Table:
