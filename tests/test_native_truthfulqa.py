@@ -26,6 +26,7 @@ from auditkit.gate.policy import load_policy
 from auditkit.probes import load_probe, probe_version
 from auditkit.probes.importers import import_dataset, read_dataset
 from auditkit.probes.kinds.choice import outcome
+from auditkit.store import ResultCache
 from auditkit.types import ChoiceItem, Item, LoglikelihoodRequest, Probe
 
 SAMPLE = Path("/work/shared/format-samples/truthfulqa/TruthfulQA.csv")
@@ -160,6 +161,19 @@ def test_also_true_is_checked(tmp_path: Path, also: str, message: str) -> None:
                     f" gold: 0, also_true: {also}}}\n")
     with pytest.raises(ValidationError, match=message):
         load_probe(path)
+
+
+def test_option_scores_survive_the_cache_and_old_entries_read_without_them(
+        tmp_path: Path) -> None:
+    first = _outcome(TWO, TWO.items[0], TWO_LLS[0])
+    old = {k: v for k, v in first.items() if k != "option_lls"}    # cached before the field
+    with ResultCache(tmp_path / "c.sqlite") as cache:
+        cache.put_many("fp", "v1", "cfg", [("0", first)])
+        cache._db.execute("INSERT INTO results VALUES ('fp', 'v1', '1', 'cfg', ?)",
+                          (json.dumps(old),))
+        got = cache.get_many("fp", "v1", "cfg", ["0", "1"])
+    assert json.loads(got["0"].option_lls) == TWO_LLS[0] and got["1"].option_lls == ""
+    assert got["1"].chosen == got["0"].chosen == 0
 
 
 # ---------------------------------------------------------------- import
