@@ -34,7 +34,8 @@ def test_simulated_run_follows_run_format(tmp_path):
     assert list(df.columns) == ["model", "fingerprint", "probe", "probe_version", "kind",
                                 "category", "dimension", "item", "group", "failed", "score",
                                 "chosen", "gold", "bias_target", "n_options", "output", "label",
-                                "harmful", "judge", "judge_version", "confidence", "config"]
+                                "harmful", "judge", "judge_version", "confidence",
+                                "option_lls", "config"]
     assert len(df) == 7 * (60 + 60 + 40) and df["failed"].dtype == bool
     pair, choice = df[df.kind == "pair"], df[df.kind == "choice"]
     assert ((pair.score > 0) == pair.failed).all()
