@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,14 +100,32 @@ def _add_on_template(model: Any, name: str, path: Path, template: Template, conf
     model.peft_config[name] = config
     with torch.no_grad():
         for key, layer in template.layers:
-            layer.update_layer(name, config.r, lora_alpha=config.lora_alpha, target_name=key,
-                               config=config)
+            with _alone(layer):
+                layer.update_layer(name, config.r, lora_alpha=config.lora_alpha, target_name=key,
+                                   config=config)
             for part in ("lora_A", "lora_B"):
                 # copy_: the dtype and device update_layer gave them (the base layer's), as
                 # load_state_dict does in peft's path
                 getattr(layer, part)[name].weight.copy_(weights[f"{PEFT_PREFIX}{key}.{part}.weight"])
             for module in (layer.lora_A[name], layer.lora_B[name], layer.lora_dropout[name]):
                 module.eval().requires_grad_(False)
+
+
+@contextmanager
+def _alone(layer: Any) -> Iterator[None]:
+    """The layer's adapter ModuleDicts emptied while ``update_layer`` adds one: its
+    ``set_adapter`` and device move walk every adapter the layer holds (the growth left after the
+    model-wide walks are gone: 0.16 -> 0.31 CPU s per adapter from the first to the last 8 of 64),
+    and the others need nothing from them (frozen, on their device already)."""
+    saved = {part: getattr(layer, part) for part in ("lora_A", "lora_B", "lora_dropout")}
+    for part in saved:
+        setattr(layer, part, torch.nn.ModuleDict())
+    try:
+        yield
+    finally:
+        for part, old in saved.items():
+            old.update(getattr(layer, part))   # the new adapter after the others, as peft has it
+            setattr(layer, part, old)
 
 
 def _checked_weights(file: Path, template: Template, r: int) -> dict[str, torch.Tensor]:
