@@ -111,6 +111,12 @@ def test_questions_without_their_true_answers_or_option_scores_have_no_mc2() -> 
     rows[1]["option_lls"] = ""
     native, _ = _native(results(rows), [old], {"m": None})
     assert math.isnan(_value(native, "mc2")) and _value(native, "mc1") == 1.0
+    counted = native.set_index("metric")["n_items"]
+    assert (counted["mc2"], counted["mc1"]) == (0, 2)      # mc2 counts questions with a value
+    rows[1]["option_lls"] = json.dumps([-1.0, -2.0])
+    native, _ = _native(results(rows), [old], {"m": None})
+    assert native.set_index("metric")["n_items"]["mc2"] == 1
+    assert _value(native, "mc2") == pytest.approx(1 / (1 + E**-1))
 
 
 def test_mc2_change_along_the_lineage_with_its_interval_and_permutation_test() -> None:

@@ -55,6 +55,9 @@ class Metric:
     formula: Formula
     rate: tuple[str, str] | None = None      # (numerator, denominator) for a share of items
     better: str = ""                         # "higher", "lower" or "" (neither: a bias score)
+    # the indicator counting the items the metric is computed on, when not every item of the
+    # benchmark counts (a mean over the items that have a value): the row's n_items
+    count: str | None = None
 
 
 def rate_metric(name: str, title: str, num: str, den: str, *, better: str = "") -> Metric:
@@ -70,7 +73,7 @@ def mean_metric(name: str, title: str, total: str, count: str, *, better: str = 
     bootstrap interval and the paired permutation test."""
     def formula(s: Sums) -> np.ndarray:
         return ratio(s[total], s[count])
-    return Metric(name, title, formula, better=better)
+    return Metric(name, title, formula, better=better, count=count)
 
 
 def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:

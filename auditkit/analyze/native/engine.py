@@ -121,7 +121,8 @@ def _subset_tables(bench: Benchmark, subset: str, cube: Cube,
         lo, hi = _intervals(metric, cube, samples[metric.name])
         rows += [{"benchmark": bench.name, "subset": subset, "metric": metric.name,
                   "title": metric.title, "better": metric.better, "model": model,
-                  "n_items": int(cube.n_items[j]), "value": float(value[metric.name][j]),
+                  "n_items": int(counted(metric, cube)[j]),
+                  "value": float(value[metric.name][j]),
                   "lo": float(lo[j]), "hi": float(hi[j]),
                   "interval": "wilson" if metric.rate else "bootstrap"}
                  for j, model in enumerate(cube.models)]
@@ -135,6 +136,14 @@ def _subset_tables(bench: Benchmark, subset: str, cube: Cube,
                                  samples[metric.name], swapped)}
                   for metric in bench.metrics]
     return rows, edges
+
+
+def counted(metric: Metric, cube: Cube) -> np.ndarray:
+    """(M,) the items each model's value of ``metric`` is computed on: its ``count``
+    indicator's sum, else every item of the benchmark (subset) the model was scored on."""
+    if metric.count is None:
+        return cube.n_items
+    return cube.of(cube.sums.sum(axis=1))[metric.count].astype(np.int64)
 
 
 def replicate_sums(cube: Cube, rng: np.random.Generator, n_bootstrap: int) -> np.ndarray:
@@ -171,7 +180,7 @@ def edge_change(metric: Metric, cube: Cube, p: int, c: int, value: np.ndarray,
     lo, hi = percentile_interval((samples[c] - samples[p])[:, None])
     test, p_value = paired_test(metric, cube, p, c, change, swapped)
     return {"parent": cube.models[p], "child": cube.models[c],
-            "n_items": int(min(cube.n_items[p], cube.n_items[c])),
+            "n_items": int(min(counted(metric, cube)[[p, c]])),
             "parent_value": float(value[p]), "child_value": float(value[c]), "change": change,
             "change_lo": float(lo[0]), "change_hi": float(hi[0]), "test": test,
             "p_value": p_value}

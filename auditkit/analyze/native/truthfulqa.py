@@ -1,7 +1,7 @@
 """TruthfulQA (Lin et al. 2022): MC1 accuracy and MC2, the probability mass on true answers.
 
-The import's options are the best answer, the other correct answers (``also_true``) and the
-incorrect answers, each scored after ``Q: <question>\\nA:`` by summed log-likelihood ll_j.
+The import's options are the best answer, the incorrect answers and then the other correct
+answers (``also_true``), each scored after ``Q: <question>\\nA:`` by summed log-likelihood ll_j.
 
 - mc1 = n(best answer scored above every incorrect answer) / n_questions: lm-evaluation-harness's
   ``truthfulqa_mc1`` (``doc_to_target: 0``, metric ``acc``, options the best answer and the
