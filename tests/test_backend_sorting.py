@@ -10,7 +10,7 @@ import tiny
 import torch
 
 from auditkit.backend.hf import HFBackend
-from auditkit.backend.loglik import Unit
+from auditkit.backend.loglik import Unit, cut_passes
 from auditkit.backend.share import plan_sharing
 from auditkit.backend.tokens import EncodedPair
 from auditkit.types import LoglikelihoodRequest as LL
@@ -47,7 +47,9 @@ def one_at_a_time(model, tok):
 
 @pytest.mark.parametrize("options", [{}, {"token_budget": 20}, {"share_min_ratio": 0.0},
                                      {"share_min_ratio": 0.0, "max_batch_size": 2},
-                                     {"share_contexts": False}])
+                                     {"share_contexts": False}, {"pass_overhead": 0},
+                                     {"pass_overhead": None}, {"pass_overhead": 0,
+                                                               "share_min_ratio": 0.0}])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_batched_and_shuffled_equal_one_at_a_time(model, tok, one_at_a_time, options, seed):
     order = list(range(len(REQUESTS)))
@@ -66,6 +68,24 @@ def test_pairs_share_their_common_start(model, tok):
     assert [lp for lp, _ in got] == pytest.approx([lp for lp, _ in want], abs=1e-4)
     assert [g for _, g in got] == [g for _, g in want]
     assert shared.tokens_run < 0.85 * plain.tokens_run
+
+
+def test_passes_cut_where_padding_costs_more_than_a_pass():
+    widths = [5, 5, 4, 2, 2, 1]
+    # one pass 3 + 6 x 5 = 33; [5 5 4] [2 2 1] 3 + 15 + 3 + 6 = 27; each width its own 31
+    assert cut_passes(widths, 3) == [range(0, 3), range(3, 6)]
+    assert cut_passes(widths, 0) == [range(0, 2), range(2, 3), range(3, 5), range(5, 6)]
+    assert cut_passes(widths, 100) == cut_passes(widths, None) == [range(0, 6)]
+    assert cut_passes([], 3) == cut_passes([], None) == []
+
+
+def test_passes_cut_the_batch_and_keep_its_scores(model, tok):
+    mixed = [LL("", "a b"), LL("", "a b c d e f g h i j k l m n o p q r s t"), *REQUESTS]
+    one, cut = backend(model, tok, pass_overhead=None), backend(model, tok, pass_overhead=0)
+    got, want = cut.loglikelihood(mixed), one.loglikelihood(mixed)
+    assert [lp for lp, _ in got] == pytest.approx([lp for lp, _ in want], abs=1e-4)
+    assert [g for _, g in got] == [g for _, g in want]
+    assert cut.tokens_run < one.tokens_run        # less padding
 
 
 def units(*conts: tuple[int, ...], context: tuple[int, ...] = (1,)) -> list[Unit]:

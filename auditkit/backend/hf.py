@@ -38,6 +38,7 @@ from auditkit.types import GenerationRequest, LoglikelihoodRequest
 R = TypeVar("R")
 BASE_ADAPTER = "__base__"        # PEFT's name for "no adapter" in mixed-adapter batches
 DEFAULT_WINDOW = 2048            # context window when neither config nor tokenizer gives one
+CPU_PASS_OVERHEAD = 32           # tokens' worth of CPU time one forward pass costs on its own
 
 
 class HFBackend:
@@ -47,14 +48,18 @@ class HFBackend:
     False`` never shares a context's cache, ``own_decoding=False`` generates with
     ``model.generate`` (see :mod:`auditkit.backend.greedy`): all only for measuring what they
     save and for checking equality. A group of requests shares its common prefix when scoring
-    them one by one would cost ``share_min_ratio`` times the tokens of sharing.
+    them one by one would cost ``share_min_ratio`` times the tokens of sharing. On the CPU a
+    batch's rows are cut into forward passes of similar length, each pass counted as
+    ``pass_overhead`` tokens (None: one pass per batch, as on CUDA, where it was not measured;
+    see :func:`auditkit.backend.loglik.cut_passes`).
     """
 
     def __init__(self, model: Any, tokenizer: Any, *, device: str, dtype: torch.dtype,
                  token_budget: int | None = None, max_batch_size: int | None = None,
                  positions_only: bool = True, share_contexts: bool = True,
                  share_min_ratio: float = 1.3, own_decoding: bool = True,
-                 adapter_batches: Literal["mixed", "single"] = "mixed") -> None:
+                 adapter_batches: Literal["mixed", "single"] = "mixed",
+                 pass_overhead: int | None = CPU_PASS_OVERHEAD) -> None:
         self.device = torch.device(device)
         self.dtype = dtype
         self.model = model.eval()
@@ -72,6 +77,7 @@ class HFBackend:
                              and cache_sharing_safe(model.config))
         self.share_min_ratio = share_min_ratio
         self.adapter_batches = adapter_batches
+        self.pass_overhead = pass_overhead if self.device.type == "cpu" else None
         self._single = False                      # inside _only: one adapter set active
         self.max_len = context_window(model, tokenizer)
         self.pad_id = pad_token_id(tokenizer)
@@ -133,10 +139,11 @@ class HFBackend:
 
     def _plain_batch(self, units: list[loglik.Unit]) -> list[tuple[float, bool]]:
         return loglik.plain_batch(units, self._run, pad_id=self.pad_id, max_len=self.max_len,
-                                  device=self.device)
+                                  device=self.device, overhead=self.pass_overhead)
 
     def _shared_batch(self, units: list[loglik.SharedUnit]) -> list[tuple[float, bool]]:
-        return loglik.shared_batch(units, self._run, pad_id=self.pad_id, device=self.device)
+        return loglik.shared_batch(units, self._run, pad_id=self.pad_id, device=self.device,
+                                   overhead=self.pass_overhead)
 
     def _check_window(self, pair: EncodedPair) -> None:
         if len(pair.continuation) > self.max_len:
