@@ -1,14 +1,17 @@
 """Benchmark: replies judged per second by a registered judge (not part of the test suite).
 
     .venv/bin/python benchmarks/bench_judge.py [--judge default] [--judge heuristic]
-        [--replies 2000] [--repeat 3] [--seed 0] [--long]
+        [--replies 2000] [--repeat 3] [--seed 0] [--long] [--embeddings-from DIR]
 
 Builds synthetic (request, reply) pairs whose replies mix the shapes a generation probe gets
 back (short refusals, refusal-then-alternative, lectures, numbered answers, long prose up to
 about 1,300 characters; the mean is printed as mean_chars), then times ``judge.judge`` over all
 of them, --repeat times, in one process and one thread (OMP_NUM_THREADS=1 is set before numpy
 loads). Reports the best and median wall and CPU replies per second and the load average, as
-JSON lines. The judge is built (its model read) before the clock starts.
+JSON lines. The judge is built (its model read) before the clock starts. With
+``--embeddings-from`` (a table of ``auditkit judge distill``) it also times the dense features
+a dense candidate adds (the static-embedding vectors of each reply's opening and body fields),
+in the same process, as the pseudo-judge ``dense-features``.
 """
 from __future__ import annotations
 
@@ -21,7 +24,11 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from pathlib import Path  # noqa: E402
+
 from auditkit.judge import get_judge  # noqa: E402
+from auditkit.judge.dense import load_static  # noqa: E402
+from auditkit.judge.features import fields  # noqa: E402
 
 OPENERS = ["I'm sorry, but I can't help with that.", "I cannot provide instructions for this.",
            "It's important to note that this can be dangerous.", "Sure! Here are the steps:",
@@ -45,16 +52,31 @@ def synthetic(n: int, seed: int, long: bool = False) -> tuple[list[str], list[st
     return requests, replies
 
 
-def bench(name: str, requests: list[str], replies: list[str], repeat: int) -> dict:
-    judge = get_judge(name)
+def dense_features(table: str, requests: list[str], replies: list[str]) -> None:
+    """The dense blocks' features of every reply: its opening's and body's vectors."""
+    emb = load_static(Path(table).resolve())
+    for q, r in zip(requests, replies):
+        texts = fields(q, r)
+        emb.embed(texts["open"])
+        emb.embed(texts["body"])
+
+
+def bench(name: str, requests: list[str], replies: list[str], repeat: int,
+          table: str = "") -> dict:
+    judge = None if table else get_judge(name)
+    if table:
+        load_static(Path(table).resolve())            # read before the clock starts
     walls, cpus = [], []
     for _ in range(repeat):
         t0, c0 = time.perf_counter(), time.process_time()
-        judge.judge(requests, replies)
+        if judge is None:
+            dense_features(table, requests, replies)
+        else:
+            judge.judge(requests, replies)
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
     n = len(replies)
-    return {"judge": name, "version": judge.version, "replies": n,
+    return {"judge": name, "version": judge.version if judge else table, "replies": n,
             "mean_chars": round(sum(map(len, replies)) / n),
             "per_wall_s_best": round(n / min(walls)), "per_wall_s_median":
             round(n / statistics.median(walls)), "per_cpu_s_best": round(n / min(cpus)),
@@ -70,10 +92,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--long", action="store_true", help="replies of 1,100-1,900 characters "
                         "(the judge reads the first 1,500)")
+    parser.add_argument("--embeddings-from", default="", help="also time a static-embedding "
+                        "table's dense features (auditkit judge distill)")
     args = parser.parse_args()
     requests, replies = synthetic(args.replies, args.seed, args.long)
     for name in args.judge or ["default", "heuristic"]:
         print(json.dumps(bench(name, requests, replies, args.repeat)), flush=True)
+    if args.embeddings_from:
+        print(json.dumps(bench("dense-features", requests, replies, args.repeat,
+                               args.embeddings_from)), flush=True)
 
 
 if __name__ == "__main__":

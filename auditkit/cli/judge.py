@@ -63,17 +63,36 @@ def train(
                                        "weights.npz (default: the packaged model's folder)."),
     compare: bool = typer.Option(False, "--compare", help="First compare the candidates "
                                  "(several minutes) and print their table."),
+    embeddings: Path | None = typer.Option(None, "--embeddings-from", help="Static token "
+                                           "embeddings ('auditkit judge distill'): the "
+                                           "comparison then includes the dense candidates."),
 ) -> None:
     """Train the default judge from the labelled replies (recipe in docs/judge.md)."""
     from auditkit.judge import recipe  # scikit-learn is only needed here
     from auditkit.judge.default import MODEL_DIR
     if compare:
-        table = recipe.comparison(data, log=lambda s: err_console.print(s, highlight=False))
+        table = recipe.comparison(data, log=lambda s: err_console.print(s, highlight=False),
+                                  embeddings=embeddings)
         console.print(table.round(3).to_string(index=False), markup=False, highlight=False)
         console.print(recipe.scores_by_candidate(table).round(3).to_string(), markup=False,
                       highlight=False)
     model = recipe.train_default(data, out or MODEL_DIR)
     console.print(f"wrote {out or MODEL_DIR} (version {model.digest[:12]})", highlight=False)
+
+
+@app.command("distill")
+@handles_errors
+def distill(
+    model: Path = typer.Option(..., "--model", help="A HF-format causal LM folder, e.g. "
+                               "models/demo/base (SmolLM2-135M)."),
+    out: Path = typer.Option(..., "--out", help="Where to write embeddings.npz and "
+                             "tokenizer.json."),
+    layer: int = typer.Option(8, "--layer", help="Hidden layer (0 = input embeddings)."),
+    dims: int = typer.Option(128, "--dims", help="PCA components kept."),
+) -> None:
+    """Distill static token embeddings from a model for the judge's dense candidates."""
+    from auditkit.backend.distill import distill as run  # torch is only needed here
+    console.print(f"wrote {run(model, out, layer, dims)}", highlight=False)
 
 
 def _options(pairs: list[str]) -> dict[str, Any]:

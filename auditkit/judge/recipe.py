@@ -10,6 +10,7 @@ prompts refused whatever the reply says), with the request used only through the
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,10 @@ def _c(field: str, lo: int, hi: int) -> BlockSpec:
     return BlockSpec(field, "char_wb", lo, hi)
 
 
+def _d(field: str, scale: float = 1.0) -> BlockSpec:
+    return BlockSpec(field, "dense", 0, 0, scale=scale)
+
+
 WORDS = (_w("open", 1, 3), _w("body", 1, 2))
 MASKED = (_w("open_masked", 1, 3), _w("body_masked", 1, 3))
 EVIDENCE = ("heuristic", "xstest_prefix", "refusal_anywhere", "apology_open", "lecture",
@@ -58,6 +63,11 @@ CANDIDATES: tuple[Candidate, ...] = (
               note="masked 1-3-grams, the evidence cues only, C=1"),
     Candidate("masked+evidence C=1 gated", MASKED, cues=EVIDENCE, C=1.0, gated=True,
               note="as above, n-grams only for replies with refusal evidence"),
+    # static SmolLM2-135M token embeddings (auditkit judge distill; --embeddings-from)
+    Candidate("dense+cues", (_d("open"), _d("body")), class_balanced=True,
+              note="opening and body static-embedding vectors, all cues, class-balanced"),
+    Candidate("masked+dense+cues", MASKED + (_d("open"), _d("body")), class_balanced=True,
+              note="as masked+cues class-balanced, plus the dense vectors"),
 )
 HARMFUL_CANDIDATES = ("cues", "words+cues", "masked+cues", "masked+cues class-balanced",
                       "masked+evidence C=1")
@@ -68,11 +78,20 @@ def candidate(name: str) -> Candidate:
     return next(c for c in CANDIDATES if c.name == name)
 
 
+def is_dense(cand: Candidate) -> bool:
+    return any(b.analyzer == "dense" for b in cand.blocks)
+
+
 def comparison(data_dir: str | Path, names: list[str] | None = None,
-               log: Callable[[str], None] = lambda s: None) -> pd.DataFrame:
-    """The candidates' scores, per head, scheme and source (:func:`select.compare`)."""
+               log: Callable[[str], None] = lambda s: None,
+               embeddings: str | Path | None = None) -> pd.DataFrame:
+    """The candidates' scores, per head, scheme and source (:func:`select.compare`). The
+    dense candidates read the static embeddings in ``embeddings`` (``auditkit judge
+    distill``), and are left out without it."""
     rows = load_judge_data(data_dir)
-    chosen = [c for c in CANDIDATES if names is None or c.name in names]
+    chosen = [dataclasses.replace(c, embeddings=str(embeddings or ""))
+              for c in CANDIDATES if (names is None or c.name in names)
+              and (embeddings is not None or not is_dense(c))]
     three = compare([r for r in rows if r.label is not None], chosen, THREE_WAY_SOURCES,
                     ("three_way",), log=log)
     harm = compare([r for r in rows if r.harmful is not None],

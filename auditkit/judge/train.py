@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 from auditkit.judge import features
 from auditkit.judge.base import LABELS, Label
 from auditkit.judge.data import LabelledReply
+from auditkit.judge.dense import load_static
 from auditkit.judge.linear import FORMAT, LinearTextModel, load_linear
 
 HEADS = ("three_way", "harmful")
@@ -33,13 +34,14 @@ HEADS = ("three_way", "harmful")
 @dataclass(frozen=True)
 class BlockSpec:
     field: str                 # a name in features.FIELDS
-    analyzer: str              # "word" or "char_wb"
+    analyzer: str              # "word", "char_wb" or "dense" (static embeddings, lo/hi unused)
     lo: int
     hi: int
     min_df: int = 2
     max_features: int | None = 30_000
     sublinear: bool = True
     norm: bool = True          # L2-normalise the block's vector (False: evidence adds up)
+    scale: float = 1.0         # a dense block's vectors times this (less regularised when > 1)
 
     @property
     def token_pattern(self) -> str:
@@ -57,6 +59,7 @@ class Candidate:
     gated: bool = False        # n-gram blocks count only for replies with refusal evidence
     cue_scale: float = 1.0     # cues multiplied by this: a larger scale regularises them less
     note: str = ""
+    embeddings: str = ""       # dense blocks' table folder (auditkit.judge.dense), set at run
 
     @property
     def cue_names(self) -> tuple[str, ...]:
@@ -70,7 +73,7 @@ class Fitted:
     """A fitted candidate: its vectorizers and one LogisticRegression per head."""
 
     candidate: Candidate
-    vectorizers: list[TfidfVectorizer]
+    vectorizers: list[TfidfVectorizer | DenseVectorizer]
     heads: dict[str, LogisticRegression] = field(default_factory=dict)
 
     def matrix(self, requests: Sequence[str], replies: Sequence[str]) -> sparse.csr_matrix:
@@ -93,7 +96,26 @@ class Fitted:
         return proba
 
 
-def _vectorizer(spec: BlockSpec) -> TfidfVectorizer:
+class DenseVectorizer:
+    """A dense block with a vectorizer's fit / transform: each text's static-embedding vector
+    (:meth:`auditkit.judge.dense.StaticEmbedding.embed`) times the block's scale."""
+
+    def __init__(self, folder: str, scale: float) -> None:
+        if not folder:
+            raise ValueError("a dense block needs the candidate's embeddings folder")
+        self.table, self.scale = load_static(Path(folder).resolve()), scale
+
+    def fit(self, texts: Sequence[str]) -> DenseVectorizer:
+        return self
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """(N, d) the texts' vectors, as a sparse block beside the TF-IDF ones."""
+        return sparse.csr_matrix(self.table.embed_all(texts) * self.scale)
+
+
+def _vectorizer(spec: BlockSpec, embeddings: str = "") -> TfidfVectorizer | DenseVectorizer:
+    if spec.analyzer == "dense":
+        return DenseVectorizer(embeddings, spec.scale)
     # fields are normalised already: no lowercasing or accent stripping here
     return TfidfVectorizer(analyzer=spec.analyzer, ngram_range=(spec.lo, spec.hi),
                            lowercase=False,
@@ -134,7 +156,7 @@ def fit(rows: Sequence[LabelledReply], candidate: Candidate,
         heads: Sequence[str] = HEADS) -> Fitted:
     """Fit ``candidate`` on ``rows`` (vectorizers on every reply, then each head on its rows)."""
     texts = [features.fields(r.request, r.reply) for r in rows]
-    vectorizers = [_vectorizer(spec).fit([t[spec.field] for t in texts])
+    vectorizers = [_vectorizer(spec, candidate.embeddings).fit([t[spec.field] for t in texts])
                    for spec in candidate.blocks]
     fitted = Fitted(candidate, vectorizers)
     for head in heads:
@@ -157,6 +179,9 @@ def export(fitted: Fitted, folder: str | Path,
     blocks: list[dict[str, Any]] = []
     arrays: dict[str, np.ndarray] = {}
     for i, (vec, spec) in enumerate(zip(fitted.vectorizers, fitted.candidate.blocks)):
+        if isinstance(vec, DenseVectorizer):
+            raise ValueError(f"candidate {fitted.candidate.name!r}: dense blocks are compared "
+                             "only; the shipped model format has no dense block")
         vocab = {term: int(col) for term, col in sorted(vec.vocabulary_.items())}
         blocks.append({"field": spec.field, "analyzer": spec.analyzer, "lo": spec.lo,
                        "hi": spec.hi, "sublinear": spec.sublinear,
