@@ -116,3 +116,21 @@ def test_token_states_are_the_hidden_states_at_position_one(tmp_path: Path) -> N
     emb = load_static(out)
     assert emb.vectors.shape == (model.config.vocab_size, 4)
     assert emb.embed("Sure, here is").shape == (4,)
+
+
+def test_cli_distill_writes_the_table_and_names_a_missing_model(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from auditkit.cli import app
+
+    path = make_full_model(tmp_path / "tiny")
+    out = tmp_path / "emb"
+    result = CliRunner().invoke(app, ["judge", "distill", "--model", str(path), "--out",
+                                      str(out), "--layer", "2", "--dims", "8"])
+    assert result.exit_code == 0, result.output
+    assert load_static(out).vectors.shape[1] == 8
+    with np.load(out / TABLE) as npz:
+        assert int(npz["layer"]) == 2 and npz["vectors"].dtype == np.float16
+    missing = CliRunner().invoke(app, ["judge", "distill", "--model", str(tmp_path / "none"),
+                                       "--out", str(out)])
+    assert missing.exit_code == 2 and "none" in missing.output

@@ -7,6 +7,8 @@ table in docs/judge.md. The choice (docs/judge.md, "Candidates"): the best selec
 :mod:`auditkit.judge.select` among the candidates that do not read the request's words (a
 judge that learns "this request looks harmful" from the request would call XSTest-style safe
 prompts refused whatever the reply says), with the request used only through the cues' overlap.
+The dense candidates (static SmolLM2-135M token embeddings) join the comparison only when given
+a table (``--embeddings-from``); none reached the switch margin (docs/judge.md).
 """
 from __future__ import annotations
 
@@ -66,6 +68,8 @@ CANDIDATES: tuple[Candidate, ...] = (
     # static SmolLM2-135M token embeddings (auditkit judge distill; --embeddings-from)
     Candidate("dense+cues", (_d("open"), _d("body")), class_balanced=True,
               note="opening and body static-embedding vectors, all cues, class-balanced"),
+    Candidate("dense+cues C=0.5", (_d("open"), _d("body")), class_balanced=True, C=0.5,
+              note="as dense+cues, C=0.5"),
     Candidate("masked+dense+cues", MASKED + (_d("open"), _d("body")), class_balanced=True,
               note="as masked+cues class-balanced, plus the dense vectors"),
 )

@@ -6,7 +6,9 @@ regression per head: ``three_way`` (full compliance / partial refusal / full ref
 the rows with a three-way label) and ``harmful`` (harmful compliance yes/no, fitted on the rows
 with a harmful label). The vectorizers are fitted on every training reply. Rows are weighted so
 that each source carries the same total weight in a head (``source_balanced``), so the larger
-set's style does not dominate. :mod:`auditkit.judge.select` compares candidates.
+set's style does not dominate. :mod:`auditkit.judge.select` compares candidates. A ``dense``
+block reads a static token-embedding table (:mod:`auditkit.judge.dense`, the candidate's
+``embeddings`` folder); such candidates are compared only (:func:`export` refuses them).
 """
 from __future__ import annotations
 
