@@ -4,7 +4,7 @@
 
 Workloads: ``pairs``, a CrowS-Pairs-sized pair probe (1,508 distinct pairs, see
 ``pair_bench/dataset.py``) imported with ``auditkit probes import crows-pairs``; ``choice``, the
-repository's nine BBQ-style choice probes. Each run is a new process, measured from outside
+repository's eight BBQ-style choice probes. Each run is a new process, measured from outside
 (wall clock; CPU = user + system time of the process and its children, from ``wait4``; peak
 RSS), the two approaches alternating (auditkit, lm-eval, auditkit, ...), the same model files
 and thread count. auditkit: ``auditkit run --model M --probes P --fresh`` (every outcome
