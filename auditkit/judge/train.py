@@ -198,11 +198,22 @@ def export(fitted: Fitted, folder: str | Path,
     doc = {"format": FORMAT, "blocks": blocks,
             "cues": list(fitted.candidate.cue_names), "gated": fitted.candidate.gated,
             "cue_scale": fitted.candidate.cue_scale,
-            "heads": heads, "meta": {"candidate": asdict(fitted.candidate), **(meta or {})}}
+            "heads": heads, "meta": {"candidate": _settings(fitted.candidate), **(meta or {})}}
     (folder / "model.json").write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True),
                                        encoding="utf-8")
     np.savez_compressed(folder / "weights.npz", allow_pickle=False, **arrays)
     return load_linear(folder)
+
+
+def _settings(candidate: Candidate) -> dict[str, Any]:
+    """The candidate's fields for the metadata, less the dense-only ones (``embeddings``, the
+    blocks' ``scale``: dense candidates are not exported), so a retrained model keeps the
+    digest it had before those fields existed."""
+    settings = asdict(candidate)
+    del settings["embeddings"]
+    for block in settings["blocks"]:
+        del block["scale"]
+    return settings
 
 
 def three_way_order(model: LinearTextModel) -> list[int]:
