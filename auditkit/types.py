@@ -40,6 +40,7 @@ class ModelNode:
     warnings: tuple[str, ...] = ()
     # a root adapter's base when it is a local model directory outside the family (absolute)
     base_path: Path | None = None
+    hub: str = ""                  # the hub id it was resolved from (``org/name@revision``), else ""
     # the files the fingerprint was computed from, as they were then (auditkit.family.stamp)
     stamp: Stamp = field(default=(), compare=False, repr=False)
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 from family_helpers import fake_adapter, fake_full
+from typer.testing import CliRunner
 
+from auditkit.cli import app
 from auditkit.errors import AuditError, ValidationError
 from auditkit.family import load_family
 from auditkit.family.hub import hub_cache_dir, is_hub_id, repo_folder, resolve_hub
@@ -104,6 +107,13 @@ def test_revision_picks_the_snapshot_and_changes_the_fingerprint(tmp_path: Path,
     family = load_family(root)
     assert family.get("new").path == v1 and family.get("new").parent == "old"
     assert family.get("new").fingerprint != family.get("old").fingerprint
+    assert (family.get("old").hub, family.get("new").hub) == ("org/base", "org/base@v1")
+    shown = CliRunner().invoke(app, ["family", "show", str(root), "--no-check-lineage"])
+    assert shown.exit_code == 0, shown.output
+    assert "hub org/base@v1" in " ".join(shown.stdout.split())
+    listed = CliRunner().invoke(app, ["family", "show", str(root), "--no-check-lineage", "--json"])
+    hubs = {m["name"]: m["hub"] for m in json.loads(listed.stdout)["models"]}
+    assert hubs == {"old": "org/base", "new": "org/base@v1"}
 
 
 def test_adapter_base_outside_the_family_loads_from_the_cache(tmp_path: Path,

@@ -59,6 +59,8 @@ def _label(node: ModelNode) -> str:
     parts += [f"[cyan]{node.kind}[/]", human_count(node.n_params)]
     if node.parent is not None:
         parts.append(f"<- {escape(node.parent)} [dim]({node.parent_source})[/]")
+    if node.hub:
+        parts.append(f"[dim]hub {escape(node.hub)}[/]")
     parts.append(f"[dim]{node.short_fingerprint}[/]")
     if node.intent:
         parts.append(f"[italic]{escape(node.intent)}[/]")

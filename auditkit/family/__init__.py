@@ -125,8 +125,16 @@ def _node(member: Member, link: Link, fingerprint: str, root: Path, base_path: P
         parent_source=link.source, fingerprint=fingerprint, n_params=cand.n_params,
         display_name=entry.display_name if entry else "", tags=entry.tags if entry else (),
         intent=entry.intent if entry else "", base_ref=cand.base_ref, warnings=tuple(warnings),
-        base_path=base_path, stamp=stamp,
+        base_path=base_path, hub=hub_label(entry.hub, entry.revision) if entry else "",
+        stamp=stamp,
     )
+
+
+def hub_label(hub: str | None, revision: str | None) -> str:
+    """``org/name@revision`` (``org/name`` for the default revision); "" without a hub id."""
+    if not hub:
+        return ""
+    return f"{hub}@{revision}" if revision else hub
 
 
 def base_directory(base_ref: str | None, model_path: Path, root: Path) -> Path | None:
