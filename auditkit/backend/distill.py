@@ -6,9 +6,9 @@ reduce the table with PCA and weight each token by Zipf / SIF; a text's vector i
 of its tokens' rows, with no model at run time. For a decoder the token is fed after a fixed
 first token (``<|endoftext|>``, id ``prefix_id``): position 0 of a Llama-style model carries
 the "attention sink" activations whatever the token is, position 1 is the token in a neutral
-context. Used by the default judge's dense features (docs/judge.md, ``auditkit judge
-distill``); the table is written with the tokenizer, so the judge reads it with the
-``tokenizers`` package and numpy only.
+context. Used by the judge's dense candidates (docs/judge.md, ``auditkit judge distill``;
+not the default judge); the table is written with the tokenizer, so a judge reads it with the
+``tokenizers`` package and numpy only (:mod:`auditkit.judge.dense`, which owns the format).
 """
 from __future__ import annotations
 
@@ -23,9 +23,7 @@ import torch
 
 from auditkit.backend.load import load_full
 from auditkit.backend.threads import cpu_threads
-
-TABLE = "embeddings.npz"          # ``vectors`` (V, d) float16, ``layer``, ``sif_a``
-TOKENIZER = "tokenizer.json"
+from auditkit.judge.dense import TABLE, TOKENIZER
 
 
 class _Done(Exception):

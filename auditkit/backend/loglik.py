@@ -88,11 +88,15 @@ class Passes:
         self.logits: list[torch.Tensor] = []   # each (rows of that pass, vocab)
         self.size = 0
 
-    def add(self, logits: torch.Tensor) -> int:
-        """Keep one pass's logits; the global number of its first row."""
+    def add(self, logits: torch.Tensor, owners: Sequence[int],
+            counts: Sequence[int]) -> dict[int, int]:
+        """Keep one pass's logits, whose rows are ``counts[i]`` consecutive rows of each of
+        ``owners`` in turn; owner -> the global number of its first row."""
+        start = self.size
         self.logits.append(logits)
         self.size += logits.shape[0]
-        return self.size - logits.shape[0]
+        offsets = itertools.accumulate(counts, initial=0)
+        return {owner: start + n for owner, n in zip(owners, offsets)}
 
 
 def plain_window(pair: EncodedPair, max_len: int) -> list[int]:
@@ -106,7 +110,8 @@ def plain_batch(units: Sequence[Unit], run: RunModel, *, pad_id: int, max_len: i
     """Score ``units`` as right-padded rows, in passes of similar length (see module doc)."""
     seqs = [plain_window(u.pair, max_len) for u in units]
     order = sorted(range(len(units)), key=lambda i: -len(seqs[i]))
-    passes, first = Passes(), [0] * len(units)   # unit -> global row of its first scored token
+    passes = Passes()
+    first: dict[int, int] = {}   # unit -> global row of its first scored token
     for cut in cut_passes([len(seqs[i]) for i in order], overhead):
         rows = [order[j] for j in cut]
         ids, mask = _right_pad([seqs[i] for i in rows], pad_id, device)   # (rows, width)
@@ -114,10 +119,7 @@ def plain_batch(units: Sequence[Unit], run: RunModel, *, pad_id: int, max_len: i
         for r, i in enumerate(rows):
             keep[r, len(seqs[i]) - len(units[i].pair.continuation):len(seqs[i])] = True
         logits, _ = run(ids, mask, [units[i].adapter for i in rows], keep)
-        start = passes.add(logits)
-        for r, n in zip(rows, itertools.accumulate(
-                [0] + [len(units[i].pair.continuation) for i in rows])):
-            first[r] = start + n
+        first.update(passes.add(logits, rows, [len(units[i].pair.continuation) for i in rows]))
     token_rows = [first[k] + t for k, u in enumerate(units) for t in range(len(u.pair.continuation))]
     targets = [t for u in units for t in u.pair.continuation]
     return reduce_scores(passes, token_rows, targets, [len(u.pair.continuation) for u in units])
@@ -155,7 +157,7 @@ class Prefixes:
 
     kv: list[tuple[torch.Tensor, torch.Tensor]]
     mask: torch.Tensor
-    first_row: list[int]
+    first_row: dict[int, int]   # group -> global row of its first kept logits row
     cache_type: type
 
 
@@ -185,7 +187,8 @@ def _prefix_passes(heads: Sequence[SharedUnit], run: RunModel, pad_id: int,
     prefixes = [list(h.prefix) for h in heads]
     order = sorted(range(len(heads)), key=lambda g: -len(prefixes[g]))
     width = len(prefixes[order[0]])
-    first_row, kv_parts, masks, cache = [0] * len(heads), [], [], None
+    first_row: dict[int, int] = {}
+    kv_parts, masks, cache = [], [], None
     for cut in cut_passes([len(prefixes[g]) for g in order], overhead):
         groups = [order[j] for j in cut]
         ids, mask = _left_pad([prefixes[g] for g in groups], pad_id, device)   # (groups, w)
@@ -194,9 +197,7 @@ def _prefix_passes(heads: Sequence[SharedUnit], run: RunModel, pad_id: int,
             keep[r, keep.shape[1] - heads[g].extra - 1:] = True
         logits, cache = run(ids, mask, [heads[g].unit.adapter for g in groups], keep,
                             position_ids=(mask.cumsum(-1) - 1).clamp(min=0), use_cache=True)
-        start = passes.add(logits)
-        for g, n in zip(groups, itertools.accumulate([0] + [heads[g].extra + 1 for g in groups])):
-            first_row[g] = start + n
+        first_row.update(passes.add(logits, groups, [heads[g].extra + 1 for g in groups]))
         grow = width - mask.shape[1]            # left-pad this pass's cache to the widest prefix
         kv_parts.append([(F.pad(k, (0, 0, grow, 0)), F.pad(v, (0, 0, grow, 0)))
                          for k, v, *_ in cache])
@@ -235,9 +236,7 @@ def _remainders(units: Sequence[SharedUnit], group_of: list[int], pre: Prefixes,
         position_ids = lengths[select][:, None] + torch.arange(ids.shape[1], device=device)
         logits, _ = run(ids, mask, [units[k].unit.adapter for k in rows], own_mask.bool(),
                         position_ids=position_ids, past=cache, use_cache=True)
-        start = passes.add(logits)
-        for k, n in zip(rows, itertools.accumulate([0] + [len(seqs[k]) for k in rows])):
-            first[k] = start + n
+        first.update(passes.add(logits, rows, [len(seqs[k]) for k in rows]))
     return first
 
 

@@ -92,10 +92,8 @@ def from_json(raw: dict[str, Any]) -> Inference:
 def _read(path: Path) -> Inference | None:
     try:
         return from_json(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        return None
     except (OSError, ValueError, KeyError, TypeError):
-        return None          # unreadable or from another format: recomputed and rewritten
+        return None          # absent, unreadable or another format: recomputed and rewritten
 
 
 def _write(path: Path, inference: Inference) -> None:

@@ -18,7 +18,8 @@ from tokenizers import Tokenizer
 
 from auditkit.errors import AuditError
 
-TABLE, TOKENIZER = "embeddings.npz", "tokenizer.json"
+TABLE = "embeddings.npz"          # ``vectors`` (V, d) float16, ``layer``, ``sif_a``
+TOKENIZER = "tokenizer.json"
 
 
 @dataclass(frozen=True)

@@ -94,11 +94,6 @@ def revisions(fmt: str, path: Path) -> tuple[PublishedFile, ...]:
     return tuple(p for p in PUBLISHED if p.fmt == fmt and p.name == path.name)
 
 
-def published(fmt: str, path: Path) -> PublishedFile | None:
-    """The table's (first) entry for a file of format ``fmt`` named like ``path``; None if none."""
-    return next(iter(revisions(fmt, path)), None)
-
-
 @dataclass(frozen=True)
 class ExpectedRecords:
     """``path -> published record count`` for one format (a :class:`Reading`'s ``expected``):
@@ -166,7 +161,7 @@ def _bytes_problem(path: Path, size: int, digest: str | None,
 def unchecked(fmt: str, counts: dict[Path, int]) -> list[str]:
     """A note naming the source files the table has no entry for (a renamed copy, or a
     dataset whose published files are not in the table): nothing about them was checked."""
-    names = sorted(path.name for path in counts if published(fmt, path) is None)
+    names = sorted(path.name for path in counts if not revisions(fmt, path))
     if not names:
         return []
     return [f"not compared with the published files (no entry for {fmt} file(s) named "
