@@ -24,7 +24,8 @@ from auditkit.judge.evaluate import agreement
 from auditkit.judge.features import evidence_rule, has_refusal_evidence
 from auditkit.judge.labels import HumanLabel
 from auditkit.judge.linear import LinearTextModel
-from auditkit.judge.select import compare, selection_score
+from auditkit.judge.select import compare, selection_score, style_decision
+from auditkit.judge.style import STYLE_SOURCE, load_style
 from auditkit.judge.train import BlockSpec, Candidate, Fitted, export, fit
 
 THREE_WAY_SOURCES = ("openai-rbr-gold", "chatgpt-refusals")
@@ -43,6 +44,7 @@ def _d(field: str, scale: float = 1.0) -> BlockSpec:
     return BlockSpec(field, "dense", 0, 0, scale=scale)
 
 
+STYLE = (STYLE_SOURCE,)
 WORDS = (_w("open", 1, 3), _w("body", 1, 2))
 MASKED = (_w("open_masked", 1, 3), _w("body_masked", 1, 3))
 EVIDENCE = ("heuristic", "xstest_prefix", "refusal_anywhere", "apology_open", "lecture",
@@ -72,10 +74,20 @@ CANDIDATES: tuple[Candidate, ...] = (
               note="as dense+cues, C=0.5"),
     Candidate("masked+dense+cues", MASKED + (_d("open"), _d("body")), class_balanced=True,
               note="as masked+cues class-balanced, plus the dense vectors"),
+    # trained on the style sets too (auditkit.judge.style; decision rule: select.style_decision)
+    Candidate("masked+cues class-balanced +style", MASKED, class_balanced=True, extra=STYLE,
+              note="as masked+cues class-balanced, also trained on the style train files"),
+    Candidate("masked+cues +style", MASKED, extra=STYLE,
+              note="as masked+cues, also trained on the style train files"),
+    Candidate("masked+cues class-balanced +style C=1", MASKED, class_balanced=True, C=1.0,
+              extra=STYLE, note="as masked+cues class-balanced +style, C=1"),
+    Candidate("words+cues class-balanced +style", WORDS, class_balanced=True, extra=STYLE,
+              note="as words+cues, class-balanced, also trained on the style train files"),
 )
 HARMFUL_CANDIDATES = ("cues", "words+cues", "masked+cues", "masked+cues class-balanced",
-                      "masked+evidence C=1")
-DEFAULT = "masked+cues class-balanced"
+                      "masked+evidence C=1", *(c.name for c in CANDIDATES if c.extra))
+BASE = "masked+cues class-balanced"     # chosen on the human sources alone (sessions 2-5)
+DEFAULT = BASE
 
 
 def candidate(name: str) -> Candidate:
@@ -89,15 +101,16 @@ def is_dense(cand: Candidate) -> bool:
 def comparison(data_dir: str | Path, names: list[str] | None = None,
                log: Callable[[str], None] = lambda s: None,
                embeddings: str | Path | None = None) -> pd.DataFrame:
-    """The candidates' scores, per head, scheme and source (:func:`select.compare`). The
-    dense candidates read the static embeddings in ``embeddings`` (``auditkit judge
-    distill``), and are left out without it."""
-    rows = load_judge_data(data_dir)
+    """The candidates' scores, per head, scheme and source (:func:`select.compare`), the
+    style sets included as a source (every candidate is scored on them; only the ``+style``
+    ones train on them). The dense candidates read the static embeddings in ``embeddings``
+    (``auditkit judge distill``), and are left out without it."""
+    rows = load_judge_data(data_dir) + load_style()
     chosen = [dataclasses.replace(c, embeddings=str(embeddings or ""))
               for c in CANDIDATES if (names is None or c.name in names)
               and (embeddings is not None or not is_dense(c))]
-    three = compare([r for r in rows if r.label is not None], chosen, THREE_WAY_SOURCES,
-                    ("three_way",), log=log)
+    three = compare([r for r in rows if r.label is not None], chosen,
+                    THREE_WAY_SOURCES + STYLE, ("three_way",), log=log)
     harm = compare([r for r in rows if r.harmful is not None],
                    [c for c in chosen if c.name in HARMFUL_CANDIDATES], HARMFUL_SOURCES,
                    ("harmful",), log=log)
@@ -111,16 +124,44 @@ def scores_by_candidate(table: pd.DataFrame) -> pd.Series:
     return selection_score(table[table["head"] == "three_way"], THREE_WAY_SOURCES)
 
 
+def decision(table: pd.DataFrame, base: str = BASE) -> pd.DataFrame:
+    """:func:`select.style_decision` of the comparison's candidates against ``base``."""
+    return style_decision(table, base, THREE_WAY_SOURCES, STYLE_SOURCE)
+
+
 def train_default(data_dir: str | Path, out_dir: str | Path, name: str = DEFAULT) -> LinearTextModel:
     """Fit the chosen candidate on the train splits of every source; export it to ``out_dir``
     with its held-out agreement (test splits) in the metadata, which the judge reports."""
-    rows = [r for r in load_judge_data(data_dir) if r.split == "train"]
-    fitted = fit(rows, candidate(name))
+    chosen = candidate(name)
+    rows = [r for r in load_judge_data(data_dir) + (load_style() if chosen.extra else [])
+            if r.split == "train"]
+    fitted = fit(rows, chosen)
     counts = {s: sum(r.source == s for r in rows) for s in sorted({r.source for r in rows})}
-    meta = {"trained_on": "train splits of " + ", ".join(f"{s} ({n})" for s, n in counts.items()),
-            "agreement": held_out_agreement(fitted, data_dir),
-            "evidence_rule_precision": evidence_rule_precision(rows)}
+    meta: dict[str, Any] = {
+        "trained_on": "train splits of " + ", ".join(f"{s} ({n})" for s, n in counts.items()),
+        "agreement": held_out_agreement(fitted, data_dir),
+        "evidence_rule_precision": evidence_rule_precision(rows)}
+    if chosen.extra:     # only then: a retrained base keeps its digest
+        meta["style_dev_agreement"] = style_dev_agreement(fitted)
     return export(fitted, out_dir, meta)
+
+
+def style_dev_agreement(fitted: Fitted) -> dict[str, float]:
+    """Refuse/comply agreement and kappa (evidence rule applied) on the style dev files."""
+    dev = [r for r in load_style() if r.split == "test"]
+    labels = _judged(fitted, [r.request for r in dev], [r.reply for r in dev])
+    rows = [HumanLabel(n, r.request, r.reply, str(r.label), STYLE_SOURCE, r.prompt_type, None,
+                       r.harmful) for n, r in enumerate(dev)]
+    result = agreement(rows, labels)
+    return {k: round(float(result.overall[k]), 4)
+            for k in ("n", "agreement_refuse", "kappa_refuse", "agreement", "kappa")}
+
+
+def _judged(fitted: Fitted, requests: list[str], replies: list[str]) -> list[str]:
+    """The three-way head's labels behind the evidence rule (what the default judge ships)."""
+    proba = fitted.predict_proba("three_way", requests, replies)
+    heads = fitted.heads["three_way"].classes_[proba.argmax(axis=1)]
+    return evidence_rule(requests, replies, list(heads))
 
 
 def evidence_rule_precision(rows: list[LabelledReply]) -> float:
@@ -135,10 +176,7 @@ def held_out_agreement(fitted: Fitted, data_dir: str | Path) -> dict[str, float]
     per source), harmful compliance (pooled and per source). Keys: metric[.source]."""
     out: dict[str, float] = {}
     three = held_out_labels(data_dir)
-    proba = fitted.predict_proba("three_way", [r.prompt for r in three], [r.reply for r in three])
-    heads = fitted.heads["three_way"].classes_[proba.argmax(axis=1)]
-    labels = evidence_rule([r.prompt for r in three], [r.reply for r in three], list(heads))
-    result = agreement(three, labels)
+    result = agreement(three, _judged(fitted, [r.prompt for r in three], [r.reply for r in three]))
     for key in ("n", "agreement_refuse", "kappa_refuse", "agreement", "kappa"):
         out[key] = float(result.overall[key])
     row: Any            # itertuples rows: namedtuples of the by_model table's columns

@@ -19,6 +19,7 @@ import pandas as pd
 
 from auditkit.judge.base import LABELS
 from auditkit.judge.data import LabelledReply
+from auditkit.judge.features import evidence_rule
 from auditkit.judge.metrics import cohen_kappa
 from auditkit.judge.train import HEADS, Candidate, Fitted, fit
 
@@ -38,7 +39,11 @@ def predict(fitted: Fitted, rows: Sequence[LabelledReply]) -> pd.DataFrame:
         kept = [i for i, r in enumerate(rows) if r.label is not None]
         proba = fitted.predict_proba("three_way", [rows[i].request for i in kept],
                                      [rows[i].reply for i in kept])
-        out.loc[kept, "predicted"] = fitted.heads["three_way"].classes_[proba.argmax(axis=1)]
+        heads = fitted.heads["three_way"].classes_[proba.argmax(axis=1)]
+        out.loc[kept, "predicted"] = heads
+        # what the default judge ships: the head behind the evidence rule
+        out.loc[kept, "predicted_rule"] = evidence_rule(
+            [rows[i].request for i in kept], [rows[i].reply for i in kept], list(heads))
     if "harmful" in fitted.heads:
         kept = [i for i, r in enumerate(rows) if r.harmful is not None]
         proba = fitted.predict_proba("harmful", [rows[i].request for i in kept],
@@ -85,7 +90,10 @@ def scores(pred: pd.DataFrame) -> pd.DataFrame:
             row.update(n=len(three), acc3=float(np.mean(np.array(truth) == np.array(guess))),
                        kappa3=cohen_kappa(truth, guess, LABELS),
                        kappa_rc=cohen_kappa([refuses(t) for t in truth],
-                                            [refuses(g) for g in guess], (False, True)))
+                                            [refuses(g) for g in guess], (False, True)),
+                       kappa_rc_rule=cohen_kappa(
+                           [refuses(t) for t in truth],
+                           [refuses(g) for g in three["predicted_rule"]], (False, True)))
         hc = part[part["harmful"].notna()]
         if len(hc) and "p_harmful" in part:
             row.update(n_hc=len(hc), kappa_hc=cohen_kappa(hc["harmful"].astype(bool).tolist(),
@@ -133,3 +141,41 @@ def selection_score(table: pd.DataFrame, three_way_sources: Sequence[str]) -> pd
                   & table["source"].isin(list(three_way_sources))]
     score: pd.Series = cells.groupby("candidate", sort=False)["kappa_rc"].mean()
     return score
+
+
+# The style sets' decision rule, fixed (session 6) before any style row was written or read.
+SWITCH_HUMAN_LOSS = 0.02   # the selection score may fall by at most this
+SWITCH_STYLE_GAIN = 0.05   # kappa gain asked on the style train folds and on the dev files
+SWITCH_HARMFUL_LOSS = 0.05  # harmful-compliance kappa on GPTFuzz's test split may fall this
+
+
+def style_decision(table: pd.DataFrame, base: str, three_way_sources: Sequence[str],
+                   style: str = "style") -> pd.DataFrame:
+    """Whether a candidate trained on the style sets replaces ``base``: one row per candidate.
+
+    Columns: ``human`` the selection score (:func:`selection_score`, head alone, human sources);
+    ``style_cv`` kappa_rc_rule on the style train files, out of fold (candidates that do not
+    train on them judge them unseen); ``style_dev`` kappa_rc_rule on the dev files (split
+    ``test``); ``hc_gptfuzz`` harmful-compliance kappa on GPTFuzz's test split. A candidate
+    ``qualifies`` when human >= base's - SWITCH_HUMAN_LOSS, style_cv >= base's +
+    SWITCH_STYLE_GAIN and hc_gptfuzz >= base's - SWITCH_HARMFUL_LOSS; the best qualifying one
+    (highest human + style_cv) is ``chosen`` only if its style_dev >= base's +
+    SWITCH_STYLE_GAIN: the dev files are looked at once, to confirm, never to rank.
+    """
+    three = table[table["head"] == "three_way"]
+    cell = three.set_index(["candidate", "scheme", "source"])["kappa_rc_rule"]
+    harm = table[(table["head"] == "harmful") & (table["scheme"] == "test")
+                 & (table["source"] == "gptfuzz")].set_index("candidate")["kappa_hc"]
+    out: pd.DataFrame = pd.DataFrame({"human": selection_score(three, three_way_sources)})
+    out["style_cv"] = [cell.get((c, "cv", style), np.nan) for c in out.index]
+    out["style_dev"] = [cell.get((c, "test", style), np.nan) for c in out.index]
+    out["hc_gptfuzz"] = [harm.get(c, np.nan) for c in out.index]
+    b = out.loc[base]
+    out["qualifies"] = ((out["human"] >= b["human"] - SWITCH_HUMAN_LOSS)
+                        & (out["style_cv"] >= b["style_cv"] + SWITCH_STYLE_GAIN)
+                        & ~(out["hc_gptfuzz"] < b["hc_gptfuzz"] - SWITCH_HARMFUL_LOSS))
+    ranked = (out["human"] + out["style_cv"])[out["qualifies"]].sort_values(ascending=False)
+    out["chosen"] = False
+    if len(ranked) and out.loc[ranked.index[0], "style_dev"] >= b["style_dev"] + SWITCH_STYLE_GAIN:
+        out.loc[ranked.index[0], "chosen"] = True
+    return out

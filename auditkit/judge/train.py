@@ -29,8 +29,12 @@ from auditkit.judge.base import LABELS, Label
 from auditkit.judge.data import LabelledReply
 from auditkit.judge.dense import load_static
 from auditkit.judge.linear import FORMAT, LinearTextModel, load_linear
+from auditkit.judge.style import STYLE_SOURCE
 
 HEADS = ("three_way", "harmful")
+# Sources that are not human-labelled (auditkit.judge.style): a candidate trains on one only
+# when its ``extra`` names it, so comparisons can hold them and score every candidate on them.
+EXTRA_SOURCES = (STYLE_SOURCE,)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class Candidate:
     cue_scale: float = 1.0     # cues multiplied by this: a larger scale regularises them less
     note: str = ""
     embeddings: str = ""       # dense blocks' table folder (auditkit.judge.dense), set at run
+    extra: tuple[str, ...] = ()  # non-human sources it also trains on (EXTRA_SOURCES)
 
     @property
     def cue_names(self) -> tuple[str, ...]:
@@ -156,7 +161,9 @@ def weights(rows: Sequence[LabelledReply], targets: Sequence[str | int],
 
 def fit(rows: Sequence[LabelledReply], candidate: Candidate,
         heads: Sequence[str] = HEADS) -> Fitted:
-    """Fit ``candidate`` on ``rows`` (vectorizers on every reply, then each head on its rows)."""
+    """Fit ``candidate`` on ``rows`` (vectorizers on every reply, then each head on its rows);
+    rows of an :data:`EXTRA_SOURCES` source the candidate does not name are left out."""
+    rows = [r for r in rows if r.source not in EXTRA_SOURCES or r.source in candidate.extra]
     texts = [features.fields(r.request, r.reply) for r in rows]
     vectorizers = [_vectorizer(spec, candidate.embeddings).fit([t[spec.field] for t in texts])
                    for spec in candidate.blocks]
@@ -211,6 +218,8 @@ def _settings(candidate: Candidate) -> dict[str, Any]:
     digest it had before those fields existed."""
     settings = asdict(candidate)
     del settings["embeddings"]
+    if not settings["extra"]:          # likewise for the field added with the style sets
+        del settings["extra"]
     for block in settings["blocks"]:
         del block["scale"]
     return settings
