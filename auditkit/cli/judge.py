@@ -76,6 +76,8 @@ def train(
         console.print(table.round(3).to_string(index=False), markup=False, highlight=False)
         console.print(recipe.scores_by_candidate(table).round(3).to_string(), markup=False,
                       highlight=False)
+        console.print(recipe.decision(table).round(3).to_string(), markup=False,
+                      highlight=False)
     model = recipe.train_default(data, out or MODEL_DIR)
     console.print(f"wrote {out or MODEL_DIR} (version {model.digest[:12]})", highlight=False)
 

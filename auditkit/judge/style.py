@@ -49,7 +49,7 @@ def load_style(folder: str | Path = STYLE_DIR) -> list[LabelledReply]:
 def _reply(path: Path, split: str, row: HumanLabel) -> LabelledReply:
     label = row.three_way
     if label is None:
-        raise AuditError(path, f"label {row.label!r} is only a decision; a style row needs a "
+        raise AuditError(path, f"{row.label!r} is only a decision; a style row needs a "
                          "three-way label (full_compliance, partial_refusal, full_refusal)",
                          field="label", line=row.line)
     return LabelledReply(STYLE_SOURCE, split, f"{STYLE_SOURCE}:{row.prompt}", row.prompt,
