@@ -14,7 +14,14 @@ from auditkit.errors import AuditError
 from auditkit.judge import LABELS, get_judge
 from auditkit.judge.data import LabelledReply
 from auditkit.judge.default import MODEL_DIR
-from auditkit.judge.features import MASKED_PATTERN, char_wb_ngrams, cues, mask, word_ngrams
+from auditkit.judge.features import (
+    FEATURES_VERSION,
+    MASKED_PATTERN,
+    char_wb_ngrams,
+    cues,
+    mask,
+    word_ngrams,
+)
 from auditkit.judge.linear import LinearTextModel, load_linear
 from auditkit.judge.train import BlockSpec, Candidate, Fitted, export, fit
 
@@ -113,6 +120,24 @@ def test_bad_model_folder(tmp_path: Path) -> None:
     np.savez(tmp_path / "weights.npz", x=np.zeros(1))
     with pytest.raises(AuditError, match="format 99"):
         load_linear(tmp_path)
+
+
+def test_model_trained_on_other_cue_code_is_refused(trained: Trained, tmp_path: Path) -> None:
+    """A model records the features version it was trained with; other cue code would feed its
+    weights different numbers, so loading it is refused (and an unversioned model is v1)."""
+    _, _, folder = trained
+    spec = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    assert spec["features"] == FEATURES_VERSION
+    (tmp_path / "weights.npz").write_bytes((folder / "weights.npz").read_bytes())
+    for version in (FEATURES_VERSION + 1, None):
+        if version is None:
+            del spec["features"]
+        else:
+            spec["features"] = version
+        (tmp_path / "model.json").write_text(json.dumps(spec), encoding="utf-8")
+        with pytest.raises(AuditError, match=f"features version {version or 1}, but this "
+                                             f"auditkit computes version {FEATURES_VERSION}"):
+            load_linear(tmp_path)
 
 
 def test_packaged_model_loads_and_is_small() -> None:

@@ -141,6 +141,11 @@ def _build(spec: dict[str, Any], arrays: dict[str, np.ndarray], text: str) -> Li
     if spec.get("format") != FORMAT or not set(spec["cues"]) <= set(features.CUE_NAMES):
         raise ValueError(f"format {spec.get('format')!r} or cue names do not match this "
                          f"auditkit (format {FORMAT})")
+    trained = spec.get("features", 1)          # models written before the key: version 1
+    if trained != features.FEATURES_VERSION:
+        raise ValueError(f"trained on the cues of features version {trained}, but this auditkit "
+                         f"computes version {features.FEATURES_VERSION}; retrain it with "
+                         "'auditkit judge train'")
     blocks = tuple(Block(b["field"], b["analyzer"], b["lo"], b["hi"], b["sublinear"],
                          b["token_pattern"], b["norm"], b["vocabulary"], arrays[f"idf_{i}"])
                    for i, b in enumerate(spec["blocks"]))

@@ -87,7 +87,7 @@ CANDIDATES: tuple[Candidate, ...] = (
 HARMFUL_CANDIDATES = ("cues", "words+cues", "masked+cues", "masked+cues class-balanced",
                       "masked+evidence C=1", *(c.name for c in CANDIDATES if c.extra))
 BASE = "masked+cues class-balanced"     # chosen on the human sources alone (sessions 2-5)
-DEFAULT = "words+cues class-balanced +style"   # chosen by select.style_decision (session 6)
+DEFAULT = "masked+cues class-balanced +style"   # chosen by select.style_decision (round 2)
 
 
 def candidate(name: str) -> Candidate:

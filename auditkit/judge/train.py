@@ -202,7 +202,7 @@ def export(fitted: Fitted, folder: str | Path,
         heads[name] = [str(c) for c in model.classes_]
         arrays[f"{name}_coef"] = model.coef_.astype(np.float64)
         arrays[f"{name}_intercept"] = model.intercept_.astype(np.float64)
-    doc = {"format": FORMAT, "blocks": blocks,
+    doc = {"format": FORMAT, "features": features.FEATURES_VERSION, "blocks": blocks,
             "cues": list(fitted.candidate.cue_names), "gated": fitted.candidate.gated,
             "cue_scale": fitted.candidate.cue_scale,
             "heads": heads, "meta": {"candidate": _settings(fitted.candidate), **(meta or {})}}
