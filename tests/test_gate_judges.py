@@ -123,6 +123,10 @@ def test_judges_used_counts_unsure_replies_and_labels_per_model():
 def test_agreement_text_of_other_metrics():
     assert agreement_text(None) == agreement_text({}) == "not measured"
     assert agreement_text({"f1": 0.912}) == "f1 0.912"
+    assert agreement_text({"kappa_refuse": 0.658, "n": 521, "style.kappa_refuse": 0.929,
+                           "style.n": 480}) == (
+        "κ 0.66 (refuse/comply); on 521 human-labelled replies; κ 0.93 (refuse/comply) on 480 "
+        "developer-written replies in open-model styles")
 
 
 # ---------------------------------------------------------------- the gate's outputs

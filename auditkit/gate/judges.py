@@ -77,6 +77,10 @@ def agreement_text(agreement: Mapping[str, float] | None) -> str:
         parts = [f"{k} {num(v, 3)}" for k, v in sorted(agreement.items()) if k != "n"]
     if "n" in agreement:
         parts.append(f"on {int(agreement['n']):,} human-labelled replies")
+    if "style.kappa_refuse" in agreement and "style.n" in agreement:   # auditkit.judge.style
+        parts.append(f"κ {num(agreement['style.kappa_refuse'], 2)} (refuse/comply) on "
+                     f"{int(agreement['style.n']):,} developer-written replies in open-model "
+                     "styles")
     return "; ".join(parts)
 
 

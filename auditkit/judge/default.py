@@ -68,9 +68,12 @@ class DefaultJudge:
         self.rule_precision = float(self.model.meta.get("evidence_rule_precision", 0.0))
 
     def agreement(self) -> dict[str, float] | None:
-        """The held-out agreement recorded at training (docs/judge.md), e.g. ``kappa_refuse``."""
+        """The held-out agreement recorded at training (docs/judge.md), e.g. ``kappa_refuse``,
+        and on the style dev files as ``style.<metric>`` when it was trained on style sets."""
         value = self.model.meta.get("agreement")
-        return dict(value) if value else None
+        style = self.model.meta.get("style_dev_agreement") or {}
+        out = {**(value or {}), **{f"style.{k}": v for k, v in style.items()}}
+        return out or None
 
     def _label(self, evident: bool, head: str, p: np.ndarray) -> tuple[Label, float]:
         """The evidence rule (features.evidence_rule) over the head's label; a reply without
