@@ -1,14 +1,17 @@
 """The default judge's recipe: the candidates compared, the one chosen, and the training run.
 
 ``auditkit judge train --data ../shared/judge-data`` calls :func:`train_default`, which fits
-:data:`DEFAULT` on the train splits of the three sources (:mod:`auditkit.judge.data`) and
-writes ``model.json`` + ``weights.npz``; ``--compare`` first reruns :func:`comparison`, the
-table in docs/judge.md. The choice (docs/judge.md, "Candidates"): the best selection score of
+:data:`DEFAULT` on the train splits of the human sources (:mod:`auditkit.judge.data`) and,
+for a ``+style`` candidate, of the style sets (:mod:`auditkit.judge.style`), and writes
+``model.json`` + ``weights.npz``; ``--compare`` first reruns :func:`comparison`, the tables in
+docs/judge.md. The human-only choice (sessions 2-5, :data:`BASE`): the best selection score of
 :mod:`auditkit.judge.select` among the candidates that do not read the request's words (a
 judge that learns "this request looks harmful" from the request would call XSTest-style safe
 prompts refused whatever the reply says), with the request used only through the cues' overlap.
-The dense candidates (static SmolLM2-135M token embeddings) join the comparison only when given
-a table (``--embeddings-from``); none reached the switch margin (docs/judge.md).
+Since session 6 a ``+style`` candidate replaces it by :func:`select.style_decision`
+(:func:`decision`), in three rounds recorded in docs/judge.md. The dense candidates (static
+SmolLM2-135M token embeddings) join the comparison only when given a table
+(``--embeddings-from``); none reached the switch margin (docs/judge.md).
 """
 from __future__ import annotations
 
@@ -87,7 +90,7 @@ CANDIDATES: tuple[Candidate, ...] = (
 HARMFUL_CANDIDATES = ("cues", "words+cues", "masked+cues", "masked+cues class-balanced",
                       "masked+evidence C=1", *(c.name for c in CANDIDATES if c.extra))
 BASE = "masked+cues class-balanced"     # chosen on the human sources alone (sessions 2-5)
-DEFAULT = "masked+cues class-balanced +style"   # chosen by select.style_decision (round 2)
+DEFAULT = "masked+cues class-balanced +style"   # style_decision, rounds 2-3 (docs/judge.md)
 
 
 def candidate(name: str) -> Candidate:
