@@ -13,7 +13,7 @@ import pytest
 
 from auditkit.errors import AuditError, ValidationError
 from auditkit.judge.data import LabelledReply
-from auditkit.judge.select import style_decision
+from auditkit.judge.select import compare, style_decision
 from auditkit.judge.style import STYLE_DIR, load_style
 from auditkit.judge.train import BlockSpec, Candidate, fit
 
@@ -127,3 +127,35 @@ def test_style_decision_needs_the_dev_files_to_confirm() -> None:
     out = style_decision(table, "base", ("openai-rbr-gold", "chatgpt-refusals"))
     assert out["qualifies"].tolist() == [False, True, True]
     assert not out["chosen"].any()          # the best-ranked one is not confirmed: no switch
+
+
+def _rows(source: str, split: str, n: int, refuse: str, comply: str) -> list[LabelledReply]:
+    """n replies of one source, half refusals, each its own request group."""
+    return [LabelledReply(source, split, f"{source}:{split}:{i}", f"request {i}",
+                          refuse if i % 2 else comply,
+                          "full_refusal" if i % 2 else "full_compliance",  # type: ignore[arg-type]
+                          bool(i % 2 == 0 and source != "chatgpt-refusals"))
+            for i in range(n)]
+
+
+def test_comparison_scores_every_candidate_on_the_style_rows() -> None:
+    """End to end on synthetic sources: the style replies differ only by words the human sets
+    lack, so a candidate not trained on them cannot tell them apart (kappa 0 out of fold) and a
+    +style one can; the decision table picks it and the dev files confirm."""
+    human = [r for source in ("openai-rbr-gold", "chatgpt-refusals") for split in ("train", "test")
+             for r in _rows(source, split, 20, "I'm sorry, but I can't help with that.",
+                            "Sure! Here are the steps: first, then.")]
+    note = "It's important to note this. "
+    style = [r for split in ("train", "test")
+             for r in _rows("style", split, 40, note + "zebra quokka wombat.", note + "otter.")]
+    block = (BlockSpec("body", "word", 1, 1, min_df=1),)
+    base, styled = Candidate("base", block), Candidate("styled", block, extra=("style",))
+    three = compare(human + style, [base, styled],
+                    ("openai-rbr-gold", "chatgpt-refusals", "style"), ("three_way",))
+    three.insert(0, "head", "three_way")
+    out = style_decision(three, "base", ("openai-rbr-gold", "chatgpt-refusals"))
+    assert out.loc["base", "style_cv"] == pytest.approx(0.0)
+    assert out.loc["styled", "style_cv"] == pytest.approx(1.0)
+    assert out.loc["styled", "style_dev"] == pytest.approx(1.0)
+    assert out.loc["styled", "human"] >= out.loc["base", "human"] - 0.02
+    assert out["chosen"].tolist() == [False, True]

@@ -164,8 +164,9 @@ def style_decision(table: pd.DataFrame, base: str, three_way_sources: Sequence[s
     """
     three = table[table["head"] == "three_way"]
     cell = three.set_index(["candidate", "scheme", "source"])["kappa_rc_rule"]
-    harm = table[(table["head"] == "harmful") & (table["scheme"] == "test")
-                 & (table["source"] == "gptfuzz")].set_index("candidate")["kappa_hc"]
+    harm = (table[(table["head"] == "harmful") & (table["scheme"] == "test")
+                  & (table["source"] == "gptfuzz")].set_index("candidate")["kappa_hc"]
+            if "kappa_hc" in table else pd.Series(dtype=float))   # no harmful head compared
     out: pd.DataFrame = pd.DataFrame({"human": selection_score(three, three_way_sources)})
     out["style_cv"] = [cell.get((c, "cv", style), np.nan) for c in out.index]
     out["style_dev"] = [cell.get((c, "test", style), np.nan) for c in out.index]
