@@ -136,8 +136,8 @@ def train_default(data_dir: str | Path, out_dir: str | Path, name: str = DEFAULT
     """Fit the chosen candidate on the train splits of every source; export it to ``out_dir``
     with its held-out agreement (test splits) in the metadata, which the judge reports."""
     chosen = candidate(name)
-    rows = [r for r in load_judge_data(data_dir) + (load_style() if chosen.extra else [])
-            if r.split == "train"]
+    style = load_style() if chosen.extra else []
+    rows = [r for r in load_judge_data(data_dir) + style if r.split == "train"]
     fitted = fit(rows, chosen)
     counts = {s: sum(r.source == s for r in rows) for s in sorted({r.source for r in rows})}
     meta: dict[str, Any] = {
@@ -145,13 +145,13 @@ def train_default(data_dir: str | Path, out_dir: str | Path, name: str = DEFAULT
         "agreement": held_out_agreement(fitted, data_dir),
         "evidence_rule_precision": evidence_rule_precision(rows)}
     if chosen.extra:     # only then: a retrained base keeps its digest
-        meta["style_dev_agreement"] = style_dev_agreement(fitted)
+        meta["style_dev_agreement"] = style_dev_agreement(
+            fitted, [r for r in style if r.split == "test"])
     return export(fitted, out_dir, meta)
 
 
-def style_dev_agreement(fitted: Fitted) -> dict[str, float]:
-    """Refuse/comply agreement and kappa (evidence rule applied) on the style dev files."""
-    dev = [r for r in load_style() if r.split == "test"]
+def style_dev_agreement(fitted: Fitted, dev: list[LabelledReply]) -> dict[str, float]:
+    """Refuse/comply agreement and kappa (evidence rule applied) on the style dev rows."""
     labels = _judged(fitted, [r.request for r in dev], [r.reply for r in dev])
     rows = [HumanLabel(n, r.request, r.reply, str(r.label), STYLE_SOURCE, r.prompt_type, None,
                        r.harmful) for n, r in enumerate(dev)]

@@ -21,6 +21,7 @@ from auditkit.judge.base import LABELS
 from auditkit.judge.data import LabelledReply
 from auditkit.judge.features import evidence_rule
 from auditkit.judge.metrics import cohen_kappa
+from auditkit.judge.style import STYLE_SOURCE
 from auditkit.judge.train import HEADS, Candidate, Fitted, fit
 
 Predictor = Callable[[Sequence[str], Sequence[str]], tuple[list[str], np.ndarray]]
@@ -150,7 +151,7 @@ SWITCH_HARMFUL_LOSS = 0.05  # harmful-compliance kappa on GPTFuzz's test split m
 
 
 def style_decision(table: pd.DataFrame, base: str, three_way_sources: Sequence[str],
-                   style: str = "style") -> pd.DataFrame:
+                   style: str = STYLE_SOURCE) -> pd.DataFrame:
     """Whether a candidate trained on the style sets replaces ``base``: one row per candidate.
 
     Columns: ``human`` the selection score (:func:`selection_score`, head alone, human sources);
